@@ -1,0 +1,40 @@
+"""cfn-lint, in-process, as a gate: any error or warning fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+GATING_LEVELS = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: str
+    file: str
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.file}:{self.line} {self.path}: {self.message}"
+
+
+def lint_text(text: str, file: str, region: str) -> list[Finding]:
+    """Gating findings (errors and warnings) for one template's text."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(text, config=ManualArgs(regions=[region]))
+    findings = [
+        Finding(rule=m.rule.id, level=m.rule.severity, file=file,
+                path="/".join(str(p) for p in (m.path or [])), line=m.linenumber,
+                message=m.message)
+        for m in matches
+    ]
+    return [f for f in findings if f.level in GATING_LEVELS]
+
+
+def lint_files(paths: list[Path], region: str) -> list[Finding]:
+    return [finding for path in paths
+            for finding in lint_text(path.read_text(encoding="utf-8"), str(path), region)]

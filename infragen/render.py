@@ -1,0 +1,63 @@
+"""Turn the builders' templates into deterministic JSON files in templates_out/."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from infragen.config import Config, EnvConfig
+
+TEMPLATES_DIR = Path("templates_out")
+BOOTSTRAP_FILE = "bootstrap.json"
+
+
+SECTION_ORDER = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Conditions",
+                 "Resources", "Outputs")
+
+
+def to_json(template_dict: dict) -> str:
+    """Stable text: sections in the conventional order, resources in insertion (dependency)
+    order, never key-sorted."""
+    ordered = {"AWSTemplateFormatVersion": "2010-09-09"}
+    ordered.update((k, template_dict[k]) for k in SECTION_ORDER if k in template_dict)
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+
+
+def stack_template(cfg: EnvConfig) -> str:
+    from infragen.stack.main import build_stack
+
+    return to_json(build_stack(cfg).to_dict())
+
+
+def bootstrap_template() -> str:
+    from infragen.stack.bootstrap import build_bootstrap
+
+    return to_json(build_bootstrap().to_dict())
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: Path
+    text: str
+
+    def status(self) -> str:
+        """'current', 'stale' or 'missing' compared with what is on disk."""
+        if not self.path.exists():
+            return "missing"
+        return "current" if self.path.read_text(encoding="utf-8") == self.text else "stale"
+
+
+def render_files(config: Config, envs: list[str], out_dir: Path = TEMPLATES_DIR) -> list[RenderedFile]:
+    files = [RenderedFile(out_dir / f"{env}.json", stack_template(config.env(env))) for env in envs]
+    files.append(RenderedFile(out_dir / BOOTSTRAP_FILE, bootstrap_template()))
+    return files
+
+
+def write_files(files: list[RenderedFile]) -> list[RenderedFile]:
+    """Write the files that changed; return them."""
+    changed = [f for f in files if f.status() != "current"]
+    for f in changed:
+        f.path.parent.mkdir(parents=True, exist_ok=True)
+        f.path.write_text(f.text, encoding="utf-8")
+    return changed

@@ -1,0 +1,1 @@
+"""Pure builders: typed config in, troposphere objects out."""

@@ -1,0 +1,115 @@
+"""One Lambda function: log group, least-privilege role, function, async failure routing, alarms."""
+
+from __future__ import annotations
+
+from awacs.aws import Policy
+from troposphere import GetAtt, Ref, Template
+from troposphere import awslambda, iam
+
+from infragen.config import EnvConfig, FunctionConfig
+from infragen.stack import policies
+from infragen.stack.alarms import add_alarm
+from infragen.stack.names import (
+    ARTIFACT_BUCKET_PARAMETER,
+    camel,
+    code_key_parameter,
+    function_name,
+    log_group_prefix,
+    parameter_env_var,
+)
+from infragen.stack.logs import add_log_group
+from infragen.stack.network import Network
+
+HANDLER = "handler.handler"
+PARAMETER_TTL_SECONDS = "300"
+ASYNC_RETRY_ATTEMPTS = 2
+
+# checkov asks for a dead-letter queue; failed async invocations go to the error topic through an
+# on-failure destination instead, which carries the request, the response and the error.
+ENI_SKIP = {"checkov": {"skip": [{"id": "CKV_AWS_111", "comment": (
+    "The only unconstrained writes are the VPC network-interface actions Lambda needs to place the "
+    "function in its private subnets; EC2 gives them no resource-level scoping here.")}]}}
+DLQ_SKIP = {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": (
+    "Failed asynchronous invocations are sent to the error topic by the EventInvokeConfig "
+    "OnFailure destination, which supersedes a dead-letter queue.")}]}}
+
+
+def environment(cfg: EnvConfig, fn: FunctionConfig, topic) -> dict:
+    """The variables a function reads (names only for secrets, never values)."""
+    variables = {
+        "ENVIRONMENT": cfg.env,
+        "LOG_LEVEL": cfg.log_level,
+        "ERROR_TOPIC_ARN": Ref(topic),
+        "PARAMETER_TTL_SECONDS": PARAMETER_TTL_SECONDS,
+    }
+    variables.update({parameter_env_var(key): name for key, name in fn.parameters})
+    if fn.batch_size is not None:
+        variables["BATCH_SIZE"] = str(fn.batch_size)
+    return variables
+
+
+def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic) -> Policy:
+    """Exactly what this function's code and runtime call, on the exact resources."""
+    key_arn = GetAtt(key, "Arn")
+    statements = [
+        *policies.log_writing_statements(GetAtt(log_group, "Arn")),
+        *policies.vpc_access_statements(),
+        *policies.parameter_reading_statements([name for _, name in fn.parameters], key_arn),
+        *policies.environment_decryption_statements(function_name(cfg, fn.name), key_arn),
+        *policies.topic_publishing_statements(Ref(topic), key_arn),
+    ]
+    if cfg.tracing:
+        statements += policies.xray_statements()
+    return Policy(Version=policies.VERSION, Statement=statements)
+
+
+def add_function(t: Template, cfg: EnvConfig, fn: FunctionConfig, *, network: Network, key,
+                 topic) -> awslambda.Function:
+    stem = camel(fn.name)
+    name = function_name(cfg, fn.name)
+    log_group = add_log_group(t, cfg, f"{stem}LogGroup", f"{log_group_prefix(cfg)}lambda/{fn.name}",
+                              key)
+    role = t.add_resource(iam.Role(
+        f"{stem}Role",
+        Description=f"Runs {name}: its logs, its parameters, the error topic",
+        AssumeRolePolicyDocument=policies.assume_role_policy("lambda.amazonaws.com"),
+        Policies=[iam.Policy(PolicyName=f"{fn.name}-least-privilege",
+                             PolicyDocument=role_policy(cfg, fn, log_group, key, topic))],
+        Metadata=ENI_SKIP,
+    ))
+    function = t.add_resource(awslambda.Function(
+        f"{stem}Function",
+        FunctionName=name,
+        Description=f"{cfg.stack_name} {fn.route[0]} {fn.route[1]}",
+        Handler=HANDLER,
+        Runtime=fn.runtime,
+        Architectures=["arm64"],
+        Code=awslambda.Code(S3Bucket=Ref(ARTIFACT_BUCKET_PARAMETER),
+                            S3Key=Ref(code_key_parameter(fn.name))),
+        Role=GetAtt(role, "Arn"),
+        Timeout=fn.timeout,
+        MemorySize=fn.memory,
+        Environment=awslambda.Environment(Variables=environment(cfg, fn, topic)),
+        KmsKeyArn=GetAtt(key, "Arn"),
+        VpcConfig=awslambda.VPCConfig(
+            SubnetIds=[Ref(s) for s in network.private_subnets],
+            SecurityGroupIds=[Ref(network.lambda_security_group)],
+        ),
+        LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
+        ReservedConcurrentExecutions=fn.reserved_concurrency,
+        TracingConfig=awslambda.TracingConfig(Mode="Active" if cfg.tracing else "PassThrough"),
+        Metadata=DLQ_SKIP,
+    ))
+    t.add_resource(awslambda.EventInvokeConfig(
+        f"{stem}AsyncFailures",
+        FunctionName=Ref(function),
+        Qualifier="$LATEST",
+        MaximumRetryAttempts=ASYNC_RETRY_ATTEMPTS,
+        DestinationConfig=awslambda.DestinationConfig(
+            OnFailure=awslambda.OnFailure(Destination=Ref(topic))),
+    ))
+    for metric in ("Errors", "Throttles"):
+        add_alarm(t, f"{stem}{metric}Alarm", name=f"{name}-{metric.lower()}",
+                  namespace="AWS/Lambda", metric=metric, dimensions={"FunctionName": Ref(function)},
+                  topic=topic, description=f"{name}: {metric.lower()} in the last minute")
+    return function

@@ -1,0 +1,63 @@
+"""The customer-managed key that encrypts logs, the error topic, secrets and function settings."""
+
+from __future__ import annotations
+
+import json
+
+from awacs import kms
+from awacs.aws import Action, Allow, Condition, Policy, Principal, Statement, StringEquals
+from troposphere import Sub, Template
+from troposphere.kms import Alias, Key
+
+from infragen.config import EnvConfig
+from infragen.stack.arns import arn
+from infragen.stack.names import STAGE_NAME, log_group_prefix
+from infragen.stack.policies import VERSION, log_group_condition
+
+
+def key_policy(cfg: EnvConfig) -> Policy:
+    """Root administers (delegating to IAM); Logs and CloudWatch alarms use it narrowly.
+
+    The text is used inside Fn::Sub, so `${...}` placeholders resolve at deploy time.
+    """
+    root = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:root"
+    log_groups = [
+        arn("logs", f"log-group:{log_group_prefix(cfg)}*"),
+        arn("logs", f"log-group:API-Gateway-Execution-Logs_${{RestApi}}/{STAGE_NAME}"),
+    ]
+    return Policy(Version=VERSION, Statement=[
+        Statement(Sid="AccountAdministers", Effect=Allow, Principal=Principal("AWS", [root]),
+                  Action=[Action("kms", "*")], Resource=["*"]),
+        Statement(
+            Sid="LogsEncryptThisStacksLogGroups",
+            Effect=Allow,
+            Principal=Principal("Service", ["logs.${AWS::Region}.amazonaws.com"]),
+            Action=[Action("kms", "Encrypt*"), Action("kms", "Decrypt*"),
+                    Action("kms", "ReEncrypt*"), Action("kms", "GenerateDataKey*"),
+                    kms.DescribeKey],
+            Resource=["*"],
+            Condition=log_group_condition(log_groups),
+        ),
+        Statement(
+            Sid="AlarmsPublishToEncryptedTopic",
+            Effect=Allow,
+            Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
+            Action=[kms.Decrypt, Action("kms", "GenerateDataKey*")],
+            Resource=["*"],
+            Condition=Condition(StringEquals("aws:SourceAccount", "${AWS::AccountId}")),
+        ),
+    ])
+
+
+def add_key(t: Template, cfg: EnvConfig) -> Key:
+    # KeyPolicy is passed as a JSON string (CloudFormation accepts a string or an object).
+    policy_text = json.dumps(json.loads(key_policy(cfg).to_json()), separators=(",", ":"))
+    key = t.add_resource(Key(
+        "Key",
+        Description=f"{cfg.stack_name}: logs, error topic, secrets and function environment",
+        EnableKeyRotation=True,
+        PendingWindowInDays=30,
+        KeyPolicy=Sub(policy_text),
+    ))
+    t.add_resource(Alias("KeyAlias", AliasName=f"alias/{cfg.stack_name}", TargetKeyId=key.ref()))
+    return key

@@ -1,0 +1,63 @@
+"""Assemble the main stack of one environment, resources in dependency order."""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+
+from infragen.config import EnvConfig
+from infragen.stack.api import add_api, add_rest_api
+from infragen.stack.functions import add_function
+from infragen.stack.kms import add_key
+from infragen.stack.names import (
+    ARTIFACT_BUCKET_PARAMETER,
+    STAGE_NAME,
+    camel,
+    code_key_parameter,
+    log_group_prefix,
+)
+from infragen.stack.network import add_network
+from infragen.stack.topic import add_error_topic
+
+
+def build_stack(cfg: EnvConfig) -> Template:
+    """The whole serverless stack for one environment.
+
+    Resources are added so that each one follows everything it refers to: some targets (the
+    local emulator) create resources in template order.
+    """
+    t = Template(Description=f"infragen {cfg.env}: serverless API (Lambda, API Gateway, VPC)")
+    _add_code_parameters(t, cfg)
+    rest_api = add_rest_api(t, cfg)
+    key = add_key(t, cfg)
+    topic = add_error_topic(t, cfg, key)
+    network = add_network(t, cfg, key)
+    functions = {fn.name: add_function(t, cfg, fn, network=network, key=key, topic=topic)
+                 for fn in cfg.functions}
+    api = add_api(t, cfg, rest_api, functions, key=key, topic=topic)
+
+    outputs = {
+        "ApiUrl": (Sub(f"https://${{{rest_api.title}}}.execute-api.${{AWS::Region}}."
+                       f"${{AWS::URLSuffix}}/{STAGE_NAME}"), "Base URL of the API stage"),
+        "ErrorTopicArn": (Ref(topic), "SNS topic receiving error notifications"),
+        "KeyArn": (GetAtt(key, "Arn"), "KMS key for logs, topic, secrets, function settings"),
+        "LogGroupPrefix": (log_group_prefix(cfg), "Every log group of this stack starts here"),
+    }
+    for name, function in functions.items():
+        outputs[f"{camel(name)}FunctionName"] = (Ref(function), f"Lambda function {name}")
+        outputs[f"{camel(name)}LogGroupName"] = (Ref(f"{camel(name)}LogGroup"),
+                                                 f"Log group of {name}")
+    outputs["ApiAccessLogGroupName"] = (Ref("ApiAccessLogGroup"), "API access log group")
+    if api.api_key is not None:
+        outputs["ApiKeyId"] = (Ref(api.api_key), "Id of the default API key (value not shown)")
+    for name, (value, description) in outputs.items():
+        t.add_output(Output(name, Value=value, Description=description))
+    return t
+
+
+def _add_code_parameters(t: Template, cfg: EnvConfig) -> None:
+    """Code locations arrive at deploy time, so templates_out/ stays stable when only code changes."""
+    t.add_parameter(Parameter(ARTIFACT_BUCKET_PARAMETER, Type="String",
+                              Description="Artifact bucket (from the bootstrap stack)"))
+    for fn in cfg.functions:
+        t.add_parameter(Parameter(code_key_parameter(fn.name), Type="String",
+                                  Description=f"S3 key of the {fn.name} zip (<prefix>/<function>/<sha256>.zip)"))

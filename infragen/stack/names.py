@@ -1,0 +1,33 @@
+"""Names shared by the builders, the renderer and the deploy: one definition each."""
+
+from __future__ import annotations
+
+from infragen.config import EnvConfig
+
+STAGE_NAME = "v1"
+ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
+ARTIFACT_BUCKET_RESOURCE = "ArtifactBucket"  # logical id in the bootstrap stack
+
+
+def camel(name: str) -> str:
+    """`data_processor` → `DataProcessor`, the logical-id stem of a function."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def code_key_parameter(function: str) -> str:
+    """Template parameter carrying the S3 key of a function's zip."""
+    return f"{camel(function)}CodeKey"
+
+
+def function_name(cfg: EnvConfig, function: str) -> str:
+    return f"{cfg.stack_name}-{function.replace('_', '-')}"
+
+
+def log_group_prefix(cfg: EnvConfig) -> str:
+    """Every log group this stack names starts here (the KMS key policy relies on it)."""
+    return f"/infragen/{cfg.stack_name}/"
+
+
+def parameter_env_var(key: str) -> str:
+    """Environment variable that tells a function the name of one of its SSM parameters."""
+    return f"{key.upper()}_PARAMETER"

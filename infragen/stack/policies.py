@@ -1,0 +1,130 @@
+"""IAM policy documents, written with awacs and scoped to the exact resources.
+
+Helpers are named by what they return: `*_statements` → list of statements, `*_policy` → Policy.
+"""
+
+from __future__ import annotations
+
+from awacs import ec2, kms, logs, sns, ssm, xray
+from awacs.aws import (
+    Action,
+    Allow,
+    ArnLike,
+    Condition,
+    Deny,
+    Policy,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from awacs.sts import AssumeRole
+from troposphere import AWSHelperFn, Sub
+
+from infragen.stack.arns import ssm_parameter_arn
+
+VERSION = "2012-10-17"
+
+# Lambda attaches a function to a VPC through network interfaces it creates with the function's
+# role. EC2 offers no resource-level scoping for the Describe calls and Lambda creates the
+# interfaces before their ids exist, so this is the one place a "*" resource is unavoidable.
+VPC_NETWORK_INTERFACE_ACTIONS = [
+    ec2.CreateNetworkInterface,
+    ec2.DescribeNetworkInterfaces,
+    ec2.DescribeSubnets,
+    ec2.DeleteNetworkInterface,
+    ec2.AssignPrivateIpAddresses,
+    ec2.UnassignPrivateIpAddresses,
+]
+# X-Ray has no resource types at all: its write actions accept only "*".
+XRAY_WRITE_ACTIONS = [xray.PutTraceSegments, xray.PutTelemetryRecords]
+
+
+def assume_role_policy(service: str, *, source_account: bool = False) -> Policy:
+    """Trust policy letting one AWS service assume a role (optionally only for this account)."""
+    condition = (
+        Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")))
+        if source_account else None
+    )
+    statement = Statement(
+        Effect=Allow,
+        Principal=Principal("Service", [service]),
+        Action=[AssumeRole],
+        **({"Condition": condition} if condition else {}),
+    )
+    return Policy(Version=VERSION, Statement=[statement])
+
+
+def log_writing_statements(log_group_arn: AWSHelperFn) -> list[Statement]:
+    """Write log events into one log group (`GetAtt LogGroup.Arn`, which ends in ':*')."""
+    return [Statement(
+        Effect=Allow,
+        Action=[logs.CreateLogStream, logs.PutLogEvents],
+        Resource=[log_group_arn],
+    )]
+
+
+def vpc_access_statements() -> list[Statement]:
+    return [Statement(Effect=Allow, Action=VPC_NETWORK_INTERFACE_ACTIONS, Resource=["*"])]
+
+
+def xray_statements() -> list[Statement]:
+    return [Statement(Effect=Allow, Action=XRAY_WRITE_ACTIONS, Resource=["*"])]
+
+
+def parameter_reading_statements(names: list[str], key_arn: AWSHelperFn) -> list[Statement]:
+    """Read exactly these SecureString parameters, decrypting through SSM only."""
+    if not names:
+        return []
+    arns = [ssm_parameter_arn(name) for name in names]
+    return [
+        Statement(Effect=Allow, Action=[ssm.GetParameter], Resource=arns),
+        Statement(
+            Effect=Allow,
+            Action=[kms.Decrypt],
+            Resource=[key_arn],
+            Condition=Condition([
+                StringEquals("kms:ViaService", Sub("ssm.${AWS::Region}.amazonaws.com")),
+                ArnLike("kms:EncryptionContext:PARAMETER_ARN", arns),
+            ]),
+        ),
+    ]
+
+
+def environment_decryption_statements(function_name: str, key_arn: AWSHelperFn) -> list[Statement]:
+    """Decrypt this function's own environment variables (Lambda's encryption context)."""
+    return [Statement(
+        Effect=Allow,
+        Action=[kms.Decrypt],
+        Resource=[key_arn],
+        Condition=Condition(StringEquals("kms:EncryptionContext:LambdaFunctionName", function_name)),
+    )]
+
+
+def topic_publishing_statements(topic_arn: AWSHelperFn, key_arn: AWSHelperFn) -> list[Statement]:
+    """Publish to the KMS-encrypted error topic (SNS needs a data key from the topic's key)."""
+    return [
+        Statement(Effect=Allow, Action=[sns.Publish], Resource=[topic_arn]),
+        Statement(
+            Effect=Allow,
+            Action=[kms.GenerateDataKey, kms.Decrypt],
+            Resource=[key_arn],
+            Condition=Condition(StringEquals("kms:ViaService", Sub("sns.${AWS::Region}.amazonaws.com"))),
+        ),
+    ]
+
+
+def deny_insecure_transport_statement(service: str, resources: list) -> Statement:
+    """Refuse every call to these resources that is not made over TLS."""
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[Action(service, "*")],
+        Resource=resources,
+        Condition=Condition(StringEquals("aws:SecureTransport", "false")),
+    )
+
+
+def log_group_condition(arn_patterns: list[str]) -> Condition:
+    return Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", arn_patterns))
+
