@@ -1,0 +1,167 @@
+"""Reproducible Lambda zips, uploaded to S3 under a content-addressed key."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infragen.console import Console
+from infragen.errors import AwsError, UsageError
+
+SHARED_PACKAGE = "common"
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+_FILE_ATTR = 0o100644 << 16
+_DIR_ATTR = (0o040755 << 16) | 0x10  # 0x10: MS-DOS directory flag
+_LEVEL = 9
+_SKIPPED_DIRS = {"__pycache__"}
+_SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One function's zip: its bytes, their sha256 and the S3 key derived from it."""
+
+    function: str
+    data: bytes = field(repr=False)
+    sha256: str
+    key: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def build_zip(source_root: Path, function: str, prefix: str = "lambda") -> Artifact:
+    """Zip `source_root/<function>/` at the zip root plus `source_root/common/` as `common/`.
+
+    `source_root` is the `lambda_src/` folder. The same files give the same bytes on any machine:
+    sorted entries, 1980 timestamps, 0644/0755 modes, fixed deflate level (same zlib assumed).
+    Dotfiles, `__pycache__` and `*.pyc` are left out. The key is `<prefix>/<function>/<sha256>.zip`.
+    """
+    function_dir = source_root / function
+    if not function_dir.is_dir():
+        raise UsageError(f"No source folder for function {function!r}: {function_dir} does not exist.")
+    shared_dir = source_root / SHARED_PACKAGE
+    entries = dict(_entries(function_dir, ""))
+    if shared_dir.is_dir():
+        if (function_dir / SHARED_PACKAGE).exists():
+            raise UsageError(f"{function_dir / SHARED_PACKAGE} clashes with the shared package {shared_dir}.")
+        entries[f"{SHARED_PACKAGE}/"] = None
+        entries.update(_entries(shared_dir, f"{SHARED_PACKAGE}/"))
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(entries):
+            _write_entry(archive, name, entries[name])
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    key = "/".join(part for part in (prefix.strip("/"), function, f"{digest}.zip") if part)
+    return Artifact(function=function, data=data, sha256=digest, key=key)
+
+
+def upload(s3, bucket: str, artifact: Artifact, *, kms_key_id: str | None = None) -> bool:
+    """Put the artifact unless its key already exists; return True if it was uploaded.
+
+    The key holds the content hash, so an existing object is the same zip and is not sent again.
+    """
+    location = f"s3://{bucket}/{artifact.key}"
+    try:
+        s3.head_object(Bucket=bucket, Key=artifact.key)
+        return False
+    except ClientError as exc:
+        if _code(exc) not in {"404", "NoSuchKey", "NotFound"}:
+            raise _s3_error(exc, "read", bucket, location, "s3:GetObject and s3:ListBucket") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"Could not check {location}: {exc}") from exc
+
+    encryption = {"ServerSideEncryption": "AES256"}
+    if kms_key_id:
+        encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    try:
+        s3.put_object(Bucket=bucket, Key=artifact.key, Body=artifact.data, ContentType="application/zip", **encryption)
+    except ClientError as exc:
+        needed = "s3:PutObject" + (f" and kms:GenerateDataKey on {kms_key_id}" if kms_key_id else "")
+        raise _s3_error(exc, "upload", bucket, location, needed) from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"Could not upload {location}: {exc}") from exc
+    return True
+
+
+def package_all(
+    s3,
+    bucket: str,
+    source_root: Path,
+    functions: Iterable[str],
+    prefix: str,
+    console: Console,
+    *,
+    kms_key_id: str | None = None,
+) -> dict[str, Artifact]:
+    """Build and upload every function's zip, printing one line per function."""
+    artifacts = {}
+    for function in functions:
+        artifact = build_zip(source_root, function, prefix)
+        uploaded = upload(s3, bucket, artifact, kms_key_id=kms_key_id)
+        verb = "uploaded" if uploaded else "skipped (already in S3)"
+        console.echo(f"  {function}: {verb} ({_human_size(artifact.size)}, sha256 {artifact.sha256[:12]})")
+        artifacts[function] = artifact
+    return artifacts
+
+
+def _entries(folder: Path, arc_prefix: str) -> Iterator[tuple[str, Path | None]]:
+    """Yield (archive name, file path or None for a directory) for the packable contents of `folder`."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS]
+        relative = Path(root).relative_to(folder).as_posix()
+        base = arc_prefix if relative == "." else f"{arc_prefix}{relative}/"
+        if base != arc_prefix:
+            yield base, None
+        for name in files:
+            if not name.startswith(".") and Path(name).suffix not in _SKIPPED_SUFFIXES:
+                yield f"{base}{name}", Path(root, name)
+
+
+def _write_entry(archive: zipfile.ZipFile, name: str, path: Path | None) -> None:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.create_system = 3  # Unix, so the mode bits below are honoured
+    if path is None:
+        info.external_attr = _DIR_ATTR
+        archive.writestr(info, b"")
+    else:
+        info.external_attr = _FILE_ATTR
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, path.read_bytes(), compresslevel=_LEVEL)
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def _s3_error(exc: ClientError, action: str, bucket: str, location: str, needed: str) -> AwsError:
+    code = _code(exc)
+    if code in {"403", "AccessDenied", "Forbidden"}:
+        return AwsError(
+            f"Access denied to {action} {location}.",
+            hint=f"Your AWS identity needs {needed} on bucket {bucket!r}.",
+        )
+    if code == "NoSuchBucket":
+        return AwsError(f"Artifact bucket {bucket!r} does not exist.", hint="Create it or set another bucket in the config.")
+    if code.startswith("KMS."):
+        return AwsError(f"KMS refused to encrypt {location}: {code}.", hint="Check the key id and its key policy.")
+    message = exc.response.get("Error", {}).get("Message", "")
+    return AwsError(f"Could not {action} {location}: {code} {message}".rstrip())
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"

@@ -1,0 +1,187 @@
+"""Reproducible Lambda zips and their upload to S3 (over HTTP to the moto server)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from infragen.console import Console
+from infragen.errors import AwsError, UsageError
+from infragen.package import build_zip, package_all, upload
+
+REPO_LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
+BUCKET = "artifacts-bucket"
+TREE = {
+    "hello/handler.py": "from common import greet\n",
+    "hello/lib/util.py": "X = 1\n",
+    "hello/__pycache__/handler.cpython-311.pyc": "junk",
+    "hello/stale.pyc": "junk",
+    "hello/.DS_Store": "junk",
+    "common/__init__.py": "def greet():\n    return 'hi'\n",
+    "common/__pycache__/__init__.cpython-311.pyc": "junk",
+    "common/.env": "SECRET=1\n",
+    "other/handler.py": "print('other')\n",
+}
+
+
+def make_tree(root: Path) -> Path:
+    for name, text in TREE.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.fixture
+def source(tmp_path) -> Path:
+    return make_tree(tmp_path / "lambda_src")
+
+
+def names(data: bytes) -> list[str]:
+    return zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+def test_layout_puts_function_at_root_and_common_beside_it(source):
+    artifact = build_zip(source, "hello")
+    assert names(artifact.data) == [
+        "common/",
+        "common/__init__.py",
+        "handler.py",
+        "lib/",
+        "lib/util.py",
+    ]
+
+
+def test_entries_have_fixed_time_normalised_modes_and_deflate(source):
+    archive = zipfile.ZipFile(io.BytesIO(build_zip(source, "hello").data))
+    for info in archive.infolist():
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        if info.is_dir():
+            assert info.external_attr >> 16 == 0o040755
+        else:
+            assert info.external_attr >> 16 == 0o100644
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_same_files_give_same_bytes_whatever_their_mtimes_modes_and_location(source, tmp_path):
+    first = build_zip(source, "hello")
+    copy = Path(shutil.copytree(source, tmp_path / "elsewhere" / "src"))
+    for path in copy.rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    second = build_zip(copy, "hello")
+    assert second.data == first.data
+    assert second.sha256 == first.sha256 == build_zip(source, "hello").sha256
+
+
+def test_content_change_changes_hash(source):
+    before = build_zip(source, "hello")
+    (source / "common" / "__init__.py").write_text("def greet():\n    return 'hello'\n")
+    assert build_zip(source, "hello").sha256 != before.sha256
+
+
+def test_artifact_key_hash_and_size(source):
+    artifact = build_zip(source, "other", prefix="/builds/lambda/")
+    assert artifact.sha256 == hashlib.sha256(artifact.data).hexdigest()
+    assert artifact.size == len(artifact.data)
+    assert artifact.key == f"builds/lambda/other/{artifact.sha256}.zip"
+    assert artifact.function == "other"
+    assert "data" not in repr(artifact)
+
+
+def test_missing_function_folder_names_the_path(source):
+    with pytest.raises(UsageError, match=str(source / "nope")):
+        build_zip(source, "nope")
+
+
+def test_function_folder_may_not_shadow_the_shared_package(source):
+    (source / "other" / "common").mkdir()
+    with pytest.raises(UsageError, match="clashes"):
+        build_zip(source, "other")
+
+
+@pytest.mark.skipif(not (REPO_LAMBDA_SRC / "hello").is_dir(), reason="no lambda_src/hello in this checkout")
+def test_repository_sources_build_reproducibly():
+    first, second = build_zip(REPO_LAMBDA_SRC, "hello"), build_zip(REPO_LAMBDA_SRC, "hello")
+    assert first.data == second.data
+    assert {"handler.py", "common/__init__.py"} <= set(names(first.data))
+
+
+@pytest.fixture
+def s3(aws_clients):
+    aws_clients.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    return aws_clients.s3
+
+
+def count_puts(s3) -> list:
+    puts = []
+    s3.meta.events.register("before-call.s3.PutObject", lambda **kwargs: puts.append(kwargs))
+    return puts
+
+
+def test_upload_once_then_skip_with_sse(s3, source):
+    artifact = build_zip(source, "hello")
+    puts = count_puts(s3)
+    assert upload(s3, BUCKET, artifact) is True
+    assert upload(s3, BUCKET, artifact) is False
+    assert len(puts) == 1
+    head = s3.head_object(Bucket=BUCKET, Key=artifact.key)
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ContentType"] == "application/zip"
+    assert head["ContentLength"] == artifact.size
+
+
+def test_upload_with_kms_key(s3, source):
+    artifact = build_zip(source, "hello")
+    assert upload(s3, BUCKET, artifact, kms_key_id="alias/artifacts") is True
+    head = s3.head_object(Bucket=BUCKET, Key=artifact.key)
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "alias/artifacts")
+
+
+def test_upload_to_missing_bucket(aws_clients, source):
+    with pytest.raises(AwsError, match="'no-such-bucket' does not exist"):
+        upload(aws_clients.s3, "no-such-bucket", build_zip(source, "hello"))
+
+
+@pytest.fixture
+def stubbed_s3():
+    client = botocore.session.get_session().create_client(
+        "s3", region_name="us-west-2", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+
+
+def test_access_denied_on_head_names_bucket_and_permissions(stubbed_s3, source):
+    client, stubber = stubbed_s3
+    stubber.add_client_error("head_object", "403", "Forbidden", http_status_code=403)
+    with pytest.raises(AwsError) as caught:
+        upload(client, BUCKET, build_zip(source, "hello"))
+    assert BUCKET in str(caught.value) and "s3:ListBucket" in str(caught.value)
+
+
+def test_access_denied_on_put_names_the_kms_permission(stubbed_s3, source):
+    client, stubber = stubbed_s3
+    stubber.add_client_error("head_object", "404", "Not Found", http_status_code=404)
+    stubber.add_client_error("put_object", "AccessDenied", "Access Denied", http_status_code=403)
+    with pytest.raises(AwsError) as caught:
+        upload(client, BUCKET, build_zip(source, "hello"), kms_key_id="alias/k")
+    assert "s3:PutObject" in str(caught.value) and "kms:GenerateDataKey on alias/k" in str(caught.value)
+
+
+def test_package_all_reports_each_function(s3, source):
+    out = io.StringIO()
+    first = package_all(s3, BUCKET, source, ["hello", "other"], "lambda", Console(out=out))
+    second = package_all(s3, BUCKET, source, ["hello", "other"], "lambda", Console(out=out))
+    assert first == second and set(first) == {"hello", "other"}
+    lines = out.getvalue().splitlines()
+    assert [line.split(":")[0].strip() for line in lines] == ["hello", "other", "hello", "other"]
+    assert ["uploaded" in line for line in lines] == [True, True, False, False]
+    assert first["hello"].sha256[:12] in lines[0]
