@@ -1,0 +1,161 @@
+"""Where a command's AWS calls go: real AWS, a given endpoint, or the local emulator.
+
+The only module that creates boto3 sessions and clients; everything else receives clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from infragen import __version__
+from infragen.errors import AwsError, ConfigError
+
+Kind = Literal["aws", "endpoint", "local"]
+_KINDS = ("aws", "endpoint", "local")
+_DUMMY_KEY = "testing"
+_EC2_HINTS = (  # Linux files that say "this machine is an EC2 instance" without a network call
+    (Path("/sys/devices/virtual/dmi/id/sys_vendor"), "Amazon EC2"),
+    (Path("/sys/devices/virtual/dmi/id/board_asset_tag"), "i-"),
+    (Path("/sys/hypervisor/uuid"), "ec2"),
+)
+_CONFIGURE_HINT = (
+    "Run `aws configure` (or `aws sso login --profile NAME`), set AWS_PROFILE or pass --profile, "
+    "or use --local to deploy to the local emulator."
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where AWS calls go.
+
+    `region` is resolved by the caller with this precedence: an explicit `--region` option, else the
+    config file's region (whose default is us-west-2). AWS_REGION, AWS_DEFAULT_REGION and the profile's
+    region are ignored on purpose: the config, not the shell, decides where the stack lives.
+    `profile` is `--profile` (None: boto3's default chain, including AWS_PROFILE).
+    `endpoint_url` is required for "endpoint" and "local" targets and refused for "aws".
+    """
+
+    kind: Kind
+    region: str
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ConfigError(f"Unknown target kind {self.kind!r}; expected one of {', '.join(_KINDS)}.")
+        if (self.kind == "aws") == bool(self.endpoint_url):
+            raise ConfigError(f"A {self.kind!r} target {'takes no' if self.kind == 'aws' else 'needs an'} endpoint URL.")
+        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
+            raise ConfigError(f"Endpoint URL must start with http:// or https://, got {self.endpoint_url!r}.")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the credentials belong to (sts:GetCallerIdentity)."""
+
+    account: str
+    arn: str
+
+
+class Clients:
+    """The boto3 clients of one target; each is created on first use, then reused."""
+
+    def __init__(self, target: Target, session: boto3.Session):
+        self.target = target
+        self.session = session
+
+    @cached_property
+    def cloudformation(self):
+        return self._client("cloudformation")
+
+    @cached_property
+    def s3(self):
+        return self._client("s3")
+
+    @cached_property
+    def ssm(self):
+        return self._client("ssm")
+
+    @cached_property
+    def sts(self):
+        return self._client("sts")
+
+    def _client(self, service: str):
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 5},
+            connect_timeout=5,
+            read_timeout=60,
+            user_agent_extra=f"infragen/{__version__}",
+            # Emulators and custom endpoints rarely serve bucket-name subdomains.
+            s3={"addressing_style": "path"} if self.target.endpoint_url else None,
+        )
+        return self.session.client(service, endpoint_url=self.target.endpoint_url, config=config)
+
+
+def make_session(target: Target) -> Clients:
+    """Create the boto3 session for `target` (no network call); clients come lazily from the result.
+
+    Endpoint and local targets get dummy credentials (`testing`) when none are configured, and only they do.
+    """
+    session = _session(target, metadata_lookup=target.kind == "aws" and _on_ec2())
+    if target.kind != "aws" and _credentials(session) is None:
+        session = boto3.Session(aws_access_key_id=_DUMMY_KEY, aws_secret_access_key=_DUMMY_KEY, region_name=target.region)
+    return Clients(target, session)
+
+
+def check_credentials(clients: Clients) -> Identity:
+    """Fail early, before anything changes, if there are no usable credentials; return whose they are.
+
+    Missing credentials are detected locally, without a network call; present ones are then verified
+    with sts:GetCallerIdentity.
+    """
+    if _credentials(clients.session) is None:
+        raise AwsError("No AWS credentials found.", hint=_CONFIGURE_HINT)
+    try:
+        reply = clients.sts.get_caller_identity()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise AwsError(f"AWS rejected the credentials ({code}).", hint=_CONFIGURE_HINT) from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"Could not verify the AWS credentials: {exc}", hint=_CONFIGURE_HINT) from exc
+    return Identity(account=reply["Account"], arn=reply["Arn"])
+
+
+def _session(target: Target, *, metadata_lookup: bool) -> boto3.Session:
+    """A session for the target's profile; without `metadata_lookup` it never asks the EC2 metadata service."""
+    core = botocore.session.Session(profile=target.profile)
+    try:
+        if not metadata_lookup:
+            core.get_component("credential_provider").remove("iam-role")
+        return boto3.Session(botocore_session=core, region_name=target.region)
+    except ProfileNotFound as exc:
+        raise ConfigError(
+            f"AWS profile {core.profile!r} is not configured.",
+            hint="Check the name with `aws configure list-profiles`, or create it with `aws configure --profile NAME`.",
+        ) from exc
+
+
+def _credentials(session: boto3.Session):
+    try:
+        return session.get_credentials()
+    except BotoCoreError as exc:
+        raise AwsError(f"Could not load AWS credentials: {exc}", hint=_CONFIGURE_HINT) from exc
+
+
+def _on_ec2() -> bool:
+    """Whether this looks like an EC2 instance, the only place the metadata service can give credentials."""
+    for path, marker in _EC2_HINTS:
+        try:
+            if path.read_text().strip().startswith(marker):
+                return True
+        except OSError:
+            continue
+    return False
