@@ -49,7 +49,10 @@ def lint(config_path: Path, templates_dir: Path) -> int:
     paths = sorted(templates_dir.glob("*.json"))
     if not paths:
         raise UsageError(f"no templates in {templates_dir}", hint="run `infragen render --all`")
-    findings = lint_files(paths, config.envs[0].region)
+    regions = {f"{env.env}.json": env.region for env in config.envs}
+    default_region = config.envs[0].region
+    findings = [finding for path in paths
+                for finding in lint_files([path], regions.get(path.name, default_region))]
     for finding in findings:
         click.echo(str(finding), err=True)
     click.echo(f"cfn-lint: {len(paths)} templates, {len(findings)} errors/warnings.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from awacs import sns as sns_actions
 from awacs.aws import Allow, ArnLike, Condition, Policy, Principal, Statement, StringEquals
 from troposphere import Ref, Sub, Template
-from troposphere.sns import Subscription, Topic, TopicPolicy
+from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from infragen.config import EnvConfig
 from infragen.stack.arns import arn
@@ -36,7 +36,7 @@ def add_error_topic(t: Template, cfg: EnvConfig, key) -> Topic:
         ],
     )))
     if cfg.alarm_email:
-        t.add_resource(Subscription(
+        t.add_resource(SubscriptionResource(
             "ErrorTopicEmailSubscription", TopicArn=Ref(topic), Protocol="email",
             Endpoint=cfg.alarm_email))
     return topic

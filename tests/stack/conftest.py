@@ -1,0 +1,29 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from infragen.config import load_config
+from infragen.render import bootstrap_template, stack_template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(ROOT / "infragen.toml")
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def env_cfg(request, config):
+    return config.env(request.param)
+
+
+@pytest.fixture(scope="session")
+def template(env_cfg):
+    return json.loads(stack_template(env_cfg))
+
+
+@pytest.fixture(scope="session")
+def bootstrap():
+    return json.loads(bootstrap_template())

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from tests.stack.conftest import ROOT
+from infragen.lint import lint_files, lint_text
+
+
+def test_committed_templates_are_cfn_lint_clean():
+    assert lint_files(sorted((ROOT / "templates_out").glob("*.json")), "us-west-2") == []
+
+
+def test_lint_reports_rule_file_path_and_message():
+    text = '{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "python2.7"}}}}'
+    findings = lint_text(text, "broken.json", "us-west-2")
+    assert findings
+    assert all(f.rule and f.file == "broken.json" and f.message for f in findings)
+    assert any("Resources/Fn" in f.path for f in findings)

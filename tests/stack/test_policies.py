@@ -1,0 +1,93 @@
+"""Least privilege, checked on every policy document in every template."""
+
+import json
+
+from tests.stack.helpers import as_list, props, resources_of
+
+ENI_AND_XRAY = {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses", "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords"}
+
+
+def all_policy_documents(template):
+    docs = []
+    for logical_id, resource in template["Resources"].items():
+        p = resource.get("Properties", {})
+        for policy in p.get("Policies", []):
+            docs.append((logical_id, "identity", policy["PolicyDocument"]))
+        if "PolicyDocument" in p:
+            docs.append((logical_id, "resource", p["PolicyDocument"]))
+        if "KeyPolicy" in p:
+            docs.append((logical_id, "key", json.loads(p["KeyPolicy"]["Fn::Sub"])))
+    return docs
+
+
+def test_no_star_action_anywhere(template, bootstrap):
+    for t in (template, bootstrap):
+        for logical_id, _, doc in all_policy_documents(t):
+            for statement in doc["Statement"]:
+                assert "*" not in as_list(statement["Action"]), logical_id
+
+
+def test_service_wide_actions_only_in_deny_or_for_the_key_administrator(template, bootstrap):
+    for t in (template, bootstrap):
+        for logical_id, kind, doc in all_policy_documents(t):
+            for s in doc["Statement"]:
+                wide = [a for a in as_list(s["Action"]) if a.endswith(":*")]
+                if wide and s["Effect"] == "Allow":
+                    assert kind == "key" and s["Sid"] == "AccountAdministers", logical_id
+
+
+def test_star_resource_only_for_network_interfaces_and_xray(template):
+    for logical_id, kind, doc in all_policy_documents(template):
+        if kind != "identity":
+            continue
+        for s in doc["Statement"]:
+            if "*" in as_list(s["Resource"]):
+                assert set(s["Action"]) <= ENI_AND_XRAY, (logical_id, s["Action"])
+
+
+def test_function_roles_use_no_managed_policies(template):
+    for role in resources_of(template, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+        assert len(role["Properties"]["Policies"]) == 1
+
+
+def _role_statements(template, stem):
+    [policy] = props(template, f"{stem}Role")["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def test_each_role_reads_exactly_its_own_parameters(template, env_cfg):
+    for stem, name in (("Hello", "hello"), ("DataProcessor", "data_processor")):
+        ssm = [s for s in _role_statements(template, stem) if s["Action"] == ["ssm:GetParameter"]]
+        [statement] = ssm
+        resources = [r["Fn::Sub"] for r in statement["Resource"]]
+        expected = [f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{p}"
+                    for _, p in env_cfg.function(name).parameters]
+        assert resources == expected
+    hello = json.dumps(_role_statements(template, "Hello"))
+    data = json.dumps(_role_statements(template, "DataProcessor"))
+    assert hello != data
+
+
+def test_kms_decrypt_is_conditioned_on_its_use(template):
+    for stem in ("Hello", "DataProcessor"):
+        for s in _role_statements(template, stem):
+            if "kms:Decrypt" in s["Action"]:
+                assert s["Resource"] == [{"Fn::GetAtt": ["Key", "Arn"]}]
+                assert s["Condition"]
+
+
+def test_logs_only_to_the_functions_own_log_group(template):
+    for stem in ("Hello", "DataProcessor"):
+        logs = [s for s in _role_statements(template, stem)
+                if any(a.startswith("logs:") for a in s["Action"])]
+        assert [s["Resource"] for s in logs] == [[{"Fn::GetAtt": [f"{stem}LogGroup", "Arn"]}]]
+
+
+def test_sns_publish_only_to_the_error_topic(template):
+    for stem in ("Hello", "DataProcessor"):
+        publish = [s for s in _role_statements(template, stem) if "sns:Publish" in s["Action"]]
+        assert [s["Resource"] for s in publish] == [[{"Ref": "ErrorTopic"}]]

@@ -1,0 +1,256 @@
+"""One structural check per stack requirement, walking the rendered template."""
+
+import json
+import re
+
+import pytest
+
+from tests.stack.helpers import as_list, props, references, resources_of
+
+FUNCTIONS = {"hello": "Hello", "data_processor": "DataProcessor"}
+PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName"}
+
+
+def key_policy(template):
+    text = props(template, "Key")["KeyPolicy"]["Fn::Sub"]
+    return json.loads(text)
+
+
+def test_resources_follow_everything_they_refer_to(template):
+    seen = set(template["Parameters"]) | PSEUDO
+    for logical_id, resource in template["Resources"].items():
+        refs = references(resource.get("Properties", {})) | set(as_list(resource.get("DependsOn", [])))
+        refs |= references(resource.get("Properties", {}).get("KeyPolicy", {}))
+        assert refs <= seen, f"{logical_id} refers to later or unknown {refs - seen}"
+        seen.add(logical_id)
+
+
+def test_kms_key_rotates_has_alias_and_narrow_service_grants(template, env_cfg):
+    key = props(template, "Key")
+    assert key["EnableKeyRotation"] is True
+    assert props(template, "KeyAlias")["TargetKeyId"] == {"Ref": "Key"}
+    statements = {s["Sid"]: s for s in key_policy(template)["Statement"]}
+    assert statements["AccountAdministers"]["Principal"]["AWS"] == [
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"]
+    logs = statements["LogsEncryptThisStacksLogGroups"]
+    allowed = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert all(f"/infragen/{env_cfg.stack_name}/" in a or "API-Gateway-Execution-Logs_${RestApi}" in a
+               for a in allowed)
+    alarms = statements["AlarmsPublishToEncryptedTopic"]
+    assert alarms["Principal"]["Service"] == ["cloudwatch.amazonaws.com"]
+
+
+def test_every_log_group_has_retention_and_the_key(template, env_cfg):
+    groups = resources_of(template, "AWS::Logs::LogGroup")
+    assert set(groups) >= {"FlowLogGroup", "HelloLogGroup", "DataProcessorLogGroup",
+                           "ApiAccessLogGroup", "ApiExecutionLogGroup"}
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == env_cfg.log_retention_days
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
+
+
+def test_vpc_spans_two_azs_with_public_and_private_subnets(template):
+    subnets = resources_of(template, "AWS::EC2::Subnet")
+    assert sorted(subnets) == ["PrivateSubnet1", "PrivateSubnet2", "PublicSubnet1", "PublicSubnet2"]
+    for kind in ("Public", "Private"):
+        azs = {json.dumps(subnets[f"{kind}Subnet{i}"]["Properties"]["AvailabilityZone"])
+               for i in (1, 2)}
+        assert len(azs) == 2
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
+    cidrs = [s["Properties"]["CidrBlock"] for s in subnets.values()]
+    assert len(set(cidrs)) == 4
+
+
+def test_nat_gateways_follow_config_and_private_routes_use_them(template, env_cfg):
+    nats = resources_of(template, "AWS::EC2::NatGateway")
+    assert len(nats) == env_cfg.nat_gateways
+    assert all(n["Properties"]["SubnetId"]["Ref"].startswith("PublicSubnet") for n in nats.values())
+    for az in (1, 2):
+        route = props(template, f"PrivateDefaultRoute{az}")
+        assert route["NatGatewayId"]["Ref"] in nats
+        assert "GatewayId" not in route
+    assert props(template, "PublicDefaultRoute")["GatewayId"] == {"Ref": "InternetGateway"}
+
+
+def test_function_security_group_has_no_ingress_and_https_egress_only(template):
+    sg = props(template, "FunctionSecurityGroup")
+    assert "SecurityGroupIngress" not in sg
+    assert not resources_of(template, "AWS::EC2::SecurityGroupIngress")
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in sg["SecurityGroupEgress"]] == [
+        ("tcp", 443, 443)]
+
+
+def test_vpc_flow_logs_go_to_an_encrypted_log_group(template):
+    flow = props(template, "VpcFlowLog")
+    assert flow["ResourceId"] == {"Ref": "Vpc"} and flow["TrafficType"] == "ALL"
+    assert flow["LogGroupName"] == {"Ref": "FlowLogGroup"}
+
+
+@pytest.mark.parametrize("name,stem", FUNCTIONS.items())
+def test_function_runs_as_specified(template, env_cfg, name, stem):
+    fn = props(template, f"{stem}Function")
+    cfg = env_cfg.function(name)
+    assert re.fullmatch(r"python3\.(1[2-9])", fn["Runtime"])
+    assert fn["Timeout"] == 300 and fn["MemorySize"] == 512
+    assert fn["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": f"{stem}CodeKey"}}
+    assert "ZipFile" not in json.dumps(fn)
+    assert fn["KmsKeyArn"] == {"Fn::GetAtt": ["Key", "Arn"]}
+    assert [s["Ref"] for s in fn["VpcConfig"]["SubnetIds"]] == ["PrivateSubnet1", "PrivateSubnet2"]
+    assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}]
+    assert fn["LoggingConfig"] == {"LogGroup": {"Ref": f"{stem}LogGroup"}}
+    assert fn["ReservedConcurrentExecutions"] == cfg.reserved_concurrency
+    assert fn["TracingConfig"]["Mode"] == "Active"
+    assert fn["Role"] == {"Fn::GetAtt": [f"{stem}Role", "Arn"]}
+    variables = fn["Environment"]["Variables"]
+    assert variables["ENVIRONMENT"] == env_cfg.env
+    assert variables["ERROR_TOPIC_ARN"] == {"Ref": "ErrorTopic"}
+    for key, parameter in cfg.parameters:
+        assert variables[f"{key.upper()}_PARAMETER"] == parameter
+    assert ("BATCH_SIZE" in variables) == (name == "data_processor")
+
+
+@pytest.mark.parametrize("stem", FUNCTIONS.values())
+def test_failures_and_alarms_reach_the_error_topic(template, stem):
+    invoke = props(template, f"{stem}AsyncFailures")
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Ref": "ErrorTopic"}
+    for metric in ("Errors", "Throttles"):
+        alarm = props(template, f"{stem}{metric}Alarm")
+        assert alarm["MetricName"] == metric and alarm["Namespace"] == "AWS/Lambda"
+        assert alarm["AlarmActions"] == [{"Ref": "ErrorTopic"}]
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": f"{stem}Function"}}]
+
+
+def test_error_topic_is_encrypted_and_only_this_stacks_alarms_may_publish(template):
+    topic = props(template, "ErrorTopic")
+    assert topic["KmsMasterKeyId"] == {"Ref": "Key"}
+    statements = props(template, "ErrorTopicPolicy")["PolicyDocument"]["Statement"]
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in allow] == [{"Service": ["cloudwatch.amazonaws.com"]}]
+
+
+def test_email_subscription_only_when_configured(config, env_cfg):
+    from dataclasses import replace
+
+    from infragen.render import stack_template
+
+    with_email = json.loads(stack_template(replace(env_cfg, alarm_email="ops@example.com")))
+    subscription = props(with_email, "ErrorTopicEmailSubscription")
+    assert subscription["Endpoint"] == "ops@example.com" and subscription["Protocol"] == "email"
+    without = json.loads(stack_template(replace(env_cfg, alarm_email="")))
+    assert not resources_of(without, "AWS::SNS::Subscription")
+
+
+def test_api_is_regional_with_two_proxy_routes(template):
+    assert props(template, "RestApi")["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    routes = {}
+    for method in resources_of(template, "AWS::ApiGateway::Method").values():
+        p = method["Properties"]
+        path = props(template, p["ResourceId"]["Ref"])["PathPart"]
+        routes[f"{p['HttpMethod']} /{path}"] = p
+        assert p["Integration"]["Type"] == "AWS_PROXY"
+        assert p["Integration"]["IntegrationHttpMethod"] == "POST"
+    assert set(routes) == {"GET /hello", "POST /data"}
+    post = routes["POST /data"]
+    assert post["RequestValidatorId"] == {"Ref": "DataProcessorBodyValidator"}
+    schema = json.loads(props(template, "DataProcessorBodyModel")["Schema"])
+    assert schema["required"] == ["data"] and schema["properties"]["data"]["type"] == "array"
+
+
+def test_every_method_is_authenticated_by_default(template):
+    for method in resources_of(template, "AWS::ApiGateway::Method").values():
+        p = method["Properties"]
+        assert p["AuthorizationType"] == "AWS_IAM" or p["ApiKeyRequired"] is True
+
+
+def test_open_routes_and_iam_mode_come_only_from_config(env_cfg):
+    from dataclasses import replace
+
+    from infragen.render import stack_template
+
+    opened = json.loads(stack_template(replace(env_cfg, open_routes=("GET /hello",))))
+    assert props(opened, "HelloApiMethod")["AuthorizationType"] == "NONE"
+    assert props(opened, "HelloApiMethod")["ApiKeyRequired"] is False
+    assert props(opened, "DataProcessorApiMethod")["ApiKeyRequired"] is True
+    iam = json.loads(stack_template(replace(env_cfg, api_auth="iam")))
+    assert {m["Properties"]["AuthorizationType"]
+            for m in resources_of(iam, "AWS::ApiGateway::Method").values()} == {"AWS_IAM"}
+    assert not resources_of(iam, "AWS::ApiGateway::ApiKey")
+
+
+def test_each_route_has_its_own_scoped_invoke_permission(template):
+    permissions = resources_of(template, "AWS::Lambda::Permission")
+    assert len(permissions) == 2
+    arns = sorted(p["Properties"]["SourceArn"]["Fn::Sub"] for p in permissions.values())
+    assert arns[0].endswith("${RestApi}/v1/GET/hello")
+    assert arns[1].endswith("${RestApi}/v1/POST/data")
+
+
+def test_stage_logs_traces_throttles_without_data_trace(template, env_cfg):
+    stage = props(template, "ApiStage")
+    assert stage["TracingEnabled"] is True
+    assert json.loads(stage["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
+    assert "/api/access" in stage["AccessLogSetting"]["DestinationArn"]["Fn::Sub"]
+    [settings] = stage["MethodSettings"]
+    assert settings["LoggingLevel"] == "INFO" and settings["DataTraceEnabled"] is False
+    assert settings["MetricsEnabled"] is True
+    assert settings["ThrottlingRateLimit"] == env_cfg.throttle_rate_limit
+    execution = props(template, "ApiExecutionLogGroup")["LogGroupName"]["Fn::Sub"]
+    assert execution == "API-Gateway-Execution-Logs_${RestApi}/v1"
+
+
+def test_deployment_id_changes_when_routes_change(env_cfg):
+    from dataclasses import replace
+
+    from infragen.render import stack_template
+
+    def deployment(cfg):
+        t = json.loads(stack_template(cfg))
+        return next(iter(resources_of(t, "AWS::ApiGateway::Deployment")))
+
+    assert deployment(env_cfg) == deployment(env_cfg)
+    assert deployment(env_cfg) != deployment(replace(env_cfg, open_routes=("GET /hello",)))
+
+
+def test_account_logging_role_is_behind_a_flag(template, env_cfg):
+    from dataclasses import replace
+
+    from infragen.render import stack_template
+
+    assert "ApiGatewayAccount" in template["Resources"]
+    assert template["Resources"]["ApiGatewayLoggingRole"]["DeletionPolicy"] == "Retain"
+    unmanaged = json.loads(stack_template(replace(env_cfg, manage_api_gateway_account=False)))
+    assert not resources_of(unmanaged, "AWS::ApiGateway::Account")
+
+
+def test_api_5xx_alarm(template):
+    alarm = props(template, "Api5xxAlarm")
+    assert alarm["MetricName"] == "5XXError" and alarm["AlarmActions"] == [{"Ref": "ErrorTopic"}]
+
+
+def test_no_secret_values_or_securestring_parameters(template):
+    assert not resources_of(template, "AWS::SSM::Parameter")
+    text = json.dumps(template)
+    assert "SecureString" not in text
+    assert "NoEcho" not in text
+
+
+def test_outputs(template):
+    assert set(template["Outputs"]) >= {
+        "ApiUrl", "ErrorTopicArn", "KeyArn", "HelloFunctionName", "DataProcessorFunctionName",
+        "HelloLogGroupName", "DataProcessorLogGroupName", "ApiAccessLogGroupName"}
+
+
+def test_bootstrap_bucket_is_private_encrypted_versioned_and_tls_only(bootstrap):
+    bucket = props(bootstrap, "ArtifactBucket")
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    [lifecycle] = bucket["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    [deny] = props(bootstrap, "ArtifactBucketPolicy")["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"StringEquals": {"aws:SecureTransport": "false"}}
+    skip = bootstrap["Resources"]["ArtifactBucket"]["Metadata"]["checkov"]["skip"]
+    assert skip[0]["id"] == "CKV_AWS_18" and skip[0]["comment"]

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from infragen.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = str(ROOT / "infragen.toml")
+
+
+def test_render_writes_every_environment_and_bootstrap(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "--all", "--config", CONFIG, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bootstrap.json", "dev.json", "prod.json"]
+    assert (tmp_path / "dev.json").read_text() == (ROOT / "templates_out" / "dev.json").read_text()
+
+
+def test_check_lists_stale_and_missing_files_and_writes_nothing(tmp_path):
+    runner = CliRunner()
+    runner.invoke(cli, ["render", "--all", "--config", CONFIG, "--out", str(tmp_path)])
+    (tmp_path / "dev.json").write_text("{}")
+    (tmp_path / "prod.json").unlink()
+    result = runner.invoke(cli, ["render", "--all", "--check", "--config", CONFIG, "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"stale: {tmp_path / 'dev.json'}" in result.output
+    assert f"missing: {tmp_path / 'prod.json'}" in result.output
+    assert (tmp_path / "dev.json").read_text() == "{}" and not (tmp_path / "prod.json").exists()
+
+
+def test_render_needs_env_or_all(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "--config", CONFIG, "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--env NAME or --all" in result.output
+
+
+def test_lint_fails_on_a_broken_template(tmp_path):
+    (tmp_path / "bad.json").write_text(
+        '{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}}}}')
+    result = CliRunner().invoke(cli, ["lint", "--config", CONFIG, "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "bad.json" in result.output and "Resources/Fn" in result.output
