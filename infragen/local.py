@@ -1,0 +1,239 @@
+"""The embedded AWS emulator: a moto server on 127.0.0.1, in the background or for one command.
+
+moto is imported lazily, only here, so that commands against real AWS never need it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from infragen.console import Console
+from infragen.errors import InfragenError, UsageError
+
+HOST = "127.0.0.1"  # loopback only: the emulator has no authentication
+STATE_FILE = "local.json"
+LOG_FILE = "local.log"
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+_LAMBDA_CONFIG = {"lambda": {"use_docker": False}}  # echo payloads instead of running handlers in Docker
+_INSTALL_HINT = "Install the emulator with `pip install 'infragen[local]'`."
+_IN_PROCESS_NOTICE = (
+    "Local emulator not running; started an in-process one for this command (state is discarded at exit). "
+    "Run `infragen local start` to keep state between commands."
+)
+# Direct connections only: a proxy from the environment must never see loopback traffic.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A background emulator, as recorded in `<state_dir>/local.json`."""
+
+    pid: int
+    port: int
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Status:
+    """`running`: pid alive and port answering; `stale`: state left by a dead server (now removed); `stopped`."""
+
+    state: Literal["running", "stale", "stopped"]
+    server: LocalServer | None = None
+
+
+def default_state_dir(project_root: Path) -> Path:
+    return project_root / ".infragen"
+
+
+def start(state_dir: Path, port: int | None = None) -> LocalServer:
+    """Start the background emulator on `port` (default: a free one) and wait until it answers.
+
+    Returns the server already running, if any. Its pid and port go to `<state_dir>/local.json`,
+    its output to `<state_dir>/local.log`.
+    """
+    current = status(state_dir)
+    if current.state == "running":
+        if port not in (None, current.server.port):
+            raise UsageError(
+                f"The local emulator already runs on port {current.server.port}.",
+                hint="Run `infragen local stop` first to move it to another port.",
+            )
+        return current.server
+    _require_moto()
+    if port is None:
+        port = _free_port()
+    elif not _port_free(port):
+        raise UsageError(f"Port {port} on {HOST} is already in use.", hint="Pick another port, or omit it to get a free one.")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / LOG_FILE, "wb") as log:  # the log of the latest server only
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives this command and ignores its Ctrl-C
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    server = LocalServer(pid=process.pid, port=port)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise InfragenError(
+                f"The local emulator did not start on port {port}.",
+                hint=f"See {state_dir / LOG_FILE}.",
+            )
+        time.sleep(0.1)
+    _configure(port)
+    _write_state(state_dir, server)
+    return server
+
+
+def stop(state_dir: Path) -> Status:
+    """Stop the background emulator (SIGTERM, then SIGKILL) and remove its state; return what was found."""
+    found = status(state_dir)
+    if found.state == "running":
+        _terminate(found.server.pid)
+        (state_dir / STATE_FILE).unlink(missing_ok=True)
+    return found
+
+
+def status(state_dir: Path) -> Status:
+    """Report the background emulator; a state file left by a dead server is removed."""
+    path = state_dir / STATE_FILE
+    try:
+        data = json.loads(path.read_text())
+        server = LocalServer(pid=int(data["pid"]), port=int(data["port"]))
+    except FileNotFoundError:
+        return Status("stopped")
+    except (ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)
+        return Status("stale")
+    if _alive(server.pid) and _answers(server.port):
+        return Status("running", server)
+    path.unlink(missing_ok=True)
+    return Status("stale", server)
+
+
+@contextmanager
+def local_endpoint(state_dir: Path, console: Console) -> Iterator[str]:
+    """Yield the emulator's endpoint URL: the background one if running, else an in-process one for this block."""
+    current = status(state_dir)
+    if current.state == "running":
+        yield current.server.endpoint_url
+        return
+    server_class = _require_moto()
+    werkzeug_log = logging.getLogger("werkzeug")
+    previous_level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)  # no per-request lines in the command's output
+    server = server_class(ip_address=HOST, port=0, verbose=False)
+    server.start()
+    try:
+        port = server.get_host_and_port()[1]
+        _configure(port)
+        console.warn(_IN_PROCESS_NOTICE)
+        yield f"http://{HOST}:{port}"
+    finally:
+        server.stop()
+        werkzeug_log.setLevel(previous_level)
+
+
+def _require_moto():
+    """Return moto's ThreadedMotoServer class, or explain how to install it."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise UsageError(f"The local emulator needs moto[server], which is not installed ({exc}).", hint=_INSTALL_HINT) from exc
+    return ThreadedMotoServer
+
+
+def _answers(port: int) -> bool:
+    try:
+        with _OPENER.open(f"http://{HOST}:{port}/moto-api/config", timeout=1) as reply:
+            return reply.status < 300
+    except OSError:
+        return False
+
+
+def _configure(port: int) -> None:
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}/moto-api/config",
+        data=json.dumps(_LAMBDA_CONFIG).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with _OPENER.open(request, timeout=5):
+        pass
+
+
+def _write_state(state_dir: Path, server: LocalServer) -> None:
+    temporary = state_dir / f"{STATE_FILE}.tmp"
+    temporary.write_text(json.dumps({"pid": server.pid, "port": server.port}) + "\n")
+    temporary.replace(state_dir / STATE_FILE)
+
+
+def _terminate(pid: int) -> None:
+    """SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL."""
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (getattr(signal, "SIGKILL", signal.SIGTERM), 1.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs; an exited process not yet reaped by its parent (a zombie) counts as dead."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False  # our own child (started by this process) has exited; now reaped
+    except ChildProcessError:
+        pass  # not our child
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill()
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+        return True

@@ -1,0 +1,118 @@
+"""The local emulator: a real background moto server, stale state, and the in-process fallback."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from infragen import local
+from infragen.console import Console
+from infragen.errors import UsageError
+from infragen.target import Target, make_session
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    return tmp_path / ".infragen"
+
+
+@pytest.fixture
+def local_env(moto_endpoint):
+    """Dummy credentials and isolated AWS config (from the shared fixture), for clients of the emulator."""
+
+
+def list_buckets(endpoint_url: str) -> list:
+    clients = make_session(Target(kind="local", region="us-west-2", endpoint_url=endpoint_url))
+    return clients.s3.list_buckets()["Buckets"]
+
+
+def lambda_config(endpoint_url: str) -> dict:
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(f"{endpoint_url}/moto-api/config") as reply:
+        return json.load(reply)["lambda"]
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+# start() leaves its server running on purpose, so Popen warns when its handle goes away.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_start_status_stop_background_server(state_dir, local_env):
+    server = local.start(state_dir)
+    try:
+        assert server.endpoint_url.startswith("http://127.0.0.1:")
+        assert json.loads((state_dir / "local.json").read_text()) == {"pid": server.pid, "port": server.port}
+        assert local.status(state_dir) == local.Status("running", server)
+        assert local.start(state_dir) == local.start(state_dir, server.port) == server  # already running
+        with pytest.raises(UsageError, match=f"already runs on port {server.port}"):
+            local.start(state_dir, server.port + 1)
+        assert list_buckets(server.endpoint_url) == []
+        assert lambda_config(server.endpoint_url) == {"use_docker": False}
+
+        console = Console(out=io.StringIO(), err=io.StringIO())
+        with local.local_endpoint(state_dir, console) as url:
+            assert url == server.endpoint_url
+        assert console.err.getvalue() == ""
+    finally:
+        stopped = local.stop(state_dir)
+    assert stopped.state == "running"
+    assert not local._alive(server.pid)
+    assert not (state_dir / "local.json").exists()
+    assert local.status(state_dir).state == "stopped"
+    assert (state_dir / "local.log").exists()
+
+
+def test_start_refuses_a_busy_port(state_dir):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(UsageError, match="already in use"):
+            local.start(state_dir, busy.getsockname()[1])
+    assert not (state_dir / "local.json").exists()
+
+
+@pytest.mark.parametrize("content", ["dead", "{not json"])
+def test_stale_state_is_cleaned(state_dir, content):
+    state_dir.mkdir()
+    if content == "dead":
+        content = json.dumps({"pid": dead_pid(), "port": local._free_port()})
+    (state_dir / "local.json").write_text(content)
+    assert local.status(state_dir).state == "stale"
+    assert not (state_dir / "local.json").exists()
+    assert local.status(state_dir).state == "stopped"
+    assert local.stop(state_dir).state == "stopped"
+
+
+def test_in_process_fallback_says_so_and_stops(state_dir, local_env):
+    console = Console(out=io.StringIO(), err=io.StringIO())
+    with local.local_endpoint(state_dir, console) as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert list_buckets(url) == []
+        assert lambda_config(url) == {"use_docker": False}
+    assert "started an in-process one" in console.err.getvalue()
+    assert "infragen local start" in console.err.getvalue()
+    assert not local._answers(int(url.rsplit(":", 1)[1]))
+
+
+def test_missing_moto_says_how_to_install(state_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    with pytest.raises(UsageError, match=r"pip install 'infragen\[local\]'"):
+        with local.local_endpoint(state_dir, Console()):
+            pass
+
+
+def test_start_gives_up_after_its_bound(state_dir, monkeypatch):
+    monkeypatch.setattr(local, "START_TIMEOUT", 0.3)
+    monkeypatch.setattr(local, "_answers", lambda port: False)
+    with pytest.raises(local.InfragenError, match="did not start") as caught:
+        local.start(state_dir)
+    assert str(state_dir / "local.log") in str(caught.value)
+    assert not (state_dir / "local.json").exists()
