@@ -60,3 +60,9 @@ class WaitTimeout(InfragenError):
     """A bounded wait ran out before the operation finished."""
 
     exit_code = EXIT_TIMEOUT
+
+
+class Interrupted(InfragenError):
+    """Ctrl-C stopped infragen; any operation already started continues on AWS."""
+
+    exit_code = EXIT_INTERRUPTED

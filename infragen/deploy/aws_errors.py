@@ -1,0 +1,40 @@
+"""Reading botocore errors, and turning unexpected ones into AwsError with context."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infragen.errors import AwsError
+
+_THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+
+
+def code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def message(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Message", "") or str(exc)
+
+
+def is_throttling(exc: ClientError) -> bool:
+    return code(exc) in _THROTTLING
+
+
+def is_missing_stack(exc: ClientError) -> bool:
+    """CloudFormation's way of saying a stack does not exist."""
+    return code(exc) == "ValidationError" and "does not exist" in message(exc)
+
+
+@contextmanager
+def aws_errors(doing: str) -> Iterator[None]:
+    """Re-raise botocore failures inside the block as AwsError naming what was being done."""
+    try:
+        yield
+    except ClientError as exc:
+        raise AwsError(f"{doing} failed: {message(exc)} ({code(exc) or 'no error code'})") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"{doing} failed: {exc}") from exc

@@ -1,0 +1,257 @@
+"""Which resource changes broaden access: pure functions over template resource dicts.
+
+Each access-bearing resource is reduced to "grants" (one per principal × action × resource ×
+condition of an Allow, one per ingress rule, …). A change broadens access when the new version
+has a grant the old one lacked, or lost a Deny. Values CloudFormation computes (Ref, GetAtt)
+are compared as written; a change to them counts as new.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import product
+from typing import Any, Callable, NamedTuple
+
+Grants = dict[tuple, tuple[str, str]]  # identity → (effect, description)
+
+_PUBLIC_ACLS = {"PublicRead", "PublicReadWrite", "AuthenticatedRead"}
+_BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def reasons(resource_type: str, old: dict | None, new: dict | None) -> list[str]:
+    """How changing resource `old` into `new` (None: absent) broadens access; [] if it does not."""
+    before = (old or {}).get("Properties") or {}
+    after = (new or {}).get("Properties") or {}
+    found = []
+    extract = _GRANTS.get(resource_type)
+    if extract:
+        old_grants = extract(before) if old else {}
+        new_grants = extract(after) if new else {}
+        found += [t for key, (effect, t) in new_grants.items() if effect == "Allow" and key not in old_grants]
+        found += [
+            f"removes {t}" for key, (effect, t) in old_grants.items() if effect == "Deny" and key not in new_grants
+        ]
+    check = _CHECKS.get(resource_type)
+    if check and new:
+        found += check(before if old else None, after)
+    return found
+
+
+# --- grants -------------------------------------------------------------------------------------
+
+
+def policy_grants(document: Any, where: str) -> Grants:
+    """One grant per principal × action × resource of each statement of an IAM policy document."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return {(where, document): ("Allow", f"{where}: changed (unreadable policy text)")}
+    if not isinstance(document, dict):
+        return {(where, _compact(document)): ("Allow", f"{where}: changed (computed policy)")}
+    grants: Grants = {}
+    for statement in _as_list(document.get("Statement")):
+        if not isinstance(statement, dict):
+            grants[(where, _compact(statement))] = ("Allow", f"{where}: computed statement {_compact(statement)}")
+            continue
+        effect = statement.get("Effect", "Allow")
+        condition = statement.get("Condition")
+        resources = _either(statement, "Resource") or [_NONE]
+        combos = product(_principals(statement), _either(statement, "Action"), resources)
+        for principal, action, resource in combos:
+            text = f"{where}: {effect.lower()}s {action.text}"
+            text += f" on {resource.text}" if resource.text else ""
+            text += f" to {principal.text}" if principal.text else ""
+            text += f" if {_compact(condition)}" if condition else ""
+            key = (where, effect, principal.key, action.key, resource.key, _compact(condition))
+            grants[key] = (effect, text)
+    return grants
+
+
+class _Term(NamedTuple):
+    key: str  # exact identity, for comparing
+    text: str  # as a person would write it
+
+
+_NONE = _Term("", "")
+
+
+def _term(value: Any, prefix: str = "") -> _Term:
+    return _Term(prefix + _compact(value), prefix + _short(value))
+
+
+def _principals(statement: dict) -> list[_Term]:
+    for key, prefix in (("Principal", ""), ("NotPrincipal", "all but ")):
+        value = statement.get(key)
+        if isinstance(value, dict) and not _is_intrinsic(value):
+            return [_term(p, f"{prefix}{kind}:") for kind, ps in value.items() for p in _as_list(ps)]
+        if value is not None:
+            return [_term(value, prefix)]
+    return [_NONE]
+
+
+def _either(statement: dict, key: str) -> list[_Term]:
+    """Values of `key` (e.g. Action), or of `NotAction` as "all but …"."""
+    if key in statement:
+        return [_term(v) for v in _as_list(statement[key])]
+    return [_term(v, "all but ") for v in _as_list(statement.get(f"Not{key}"))]
+
+
+def _inline_policies(props: dict, where: str) -> Grants:
+    grants: Grants = {}
+    for policy in _as_list(props.get("Policies")):
+        if not isinstance(policy, dict):  # e.g. Fn::If
+            policy = {"PolicyName": "?", "PolicyDocument": policy}
+        name = _short(policy.get("PolicyName", "?"))
+        grants |= policy_grants(policy.get("PolicyDocument"), f"{where} policy {name}")
+    for arn in _as_list(props.get("ManagedPolicyArns")):
+        grants[("managed", _compact(arn))] = ("Allow", f"attaches managed policy {_short(arn)}")
+    return grants
+
+
+def _role(props: dict) -> Grants:
+    trust = policy_grants(props.get("AssumeRolePolicyDocument", {}), "trust policy")
+    return _inline_policies(props, "role") | trust
+
+
+def _identity_policy(props: dict) -> Grants:
+    name = _short(props.get("PolicyName") or props.get("ManagedPolicyName") or "")
+    grants = policy_grants(props.get("PolicyDocument", {}), f"policy {name}".rstrip())
+    for kind in ("Roles", "Users", "Groups"):
+        for target in _as_list(props.get(kind)):
+            text = f"policy attached to {kind[:-1].lower()} {_short(target)}"
+            grants[("attached", kind, _compact(target))] = ("Allow", text)
+    return grants
+
+
+def _resource_policy(key: str, where: str) -> Callable[[dict], Grants]:
+    return lambda props: policy_grants(props.get(key, {}), where)
+
+
+def _lambda_permission(props: dict) -> Grants:
+    limits = ("SourceArn", "SourceAccount", "PrincipalOrgID", "FunctionUrlAuthType")
+    scope = {k: props[k] for k in limits if k in props}
+    text = f"lets {_short(props.get('Principal'))} call {_short(props.get('Action'))}"
+    text += f" on {_short(props.get('FunctionName'))}"
+    text += f" ({', '.join(f'{k} {_short(v)}' for k, v in scope.items())})" if scope else " from any source"
+    key = ("lambda permission", *(_compact(props.get(k)) for k in ("Principal", "Action", "FunctionName")))
+    return {(*key, _compact(scope)): ("Allow", text)}
+
+
+def _ingress_rule(rule: Any) -> Grants:
+    if not isinstance(rule, dict):
+        return {("ingress", _compact(rule)): ("Allow", f"security group ingress: computed rule {_compact(rule)}")}
+    sources = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName", "SourcePrefixListId")
+    source = next((_term(rule[k]) for k in sources if k in rule), _Term("?", "?"))
+    protocol = str(rule.get("IpProtocol", "?"))
+    low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
+    ports = "all ports" if low in (-1, "-1") else f"port {low}" if low == high else f"ports {low}-{high}"
+    what = "all traffic" if protocol == "-1" else f"{protocol} {ports}"
+    key = ("ingress", protocol, _compact(low), _compact(high), source.key)
+    return {key: ("Allow", f"security group ingress: {what} from {source.text}")}
+
+
+def _security_group(props: dict) -> Grants:
+    grants: Grants = {}
+    for rule in _as_list(props.get("SecurityGroupIngress")):
+        grants |= _ingress_rule(rule)
+    return grants
+
+
+_GRANTS: dict[str, Callable[[dict], Grants]] = {
+    "AWS::IAM::Role": _role,
+    "AWS::IAM::User": lambda props: _inline_policies(props, "user"),
+    "AWS::IAM::Group": lambda props: _inline_policies(props, "group"),
+    "AWS::IAM::Policy": _identity_policy,
+    "AWS::IAM::ManagedPolicy": _identity_policy,
+    "AWS::Lambda::Permission": _lambda_permission,
+    "AWS::EC2::SecurityGroup": _security_group,
+    "AWS::EC2::SecurityGroupIngress": _ingress_rule,
+    "AWS::KMS::Key": _resource_policy("KeyPolicy", "key policy"),
+    "AWS::S3::BucketPolicy": _resource_policy("PolicyDocument", "bucket policy"),
+    "AWS::SQS::QueuePolicy": _resource_policy("PolicyDocument", "queue policy"),
+    "AWS::SNS::TopicPolicy": _resource_policy("PolicyDocument", "topic policy"),
+}
+
+
+# --- settings that loosen -----------------------------------------------------------------------
+
+
+def _bucket(old: dict | None, new: dict) -> list[str]:
+    found = []
+    acl = new.get("AccessControl")
+    if acl in _PUBLIC_ACLS and acl != (old or {}).get("AccessControl"):
+        found.append(f"bucket ACL becomes {acl}")
+    lost = _blocks_on(old) - _blocks_on(new)
+    block = "PublicAccessBlockConfiguration"
+    if old is not None and block in old and block not in new:
+        found.append("public access block removed")
+    elif lost:
+        found.append(f"public access block turns off {', '.join(f for f in _BLOCK_FLAGS if f in lost)}")
+    return found
+
+
+def _blocks_on(props: dict | None) -> set[str]:
+    """Public-access blocks in force; a bucket created without the setting gets all four (AWS default)."""
+    config = (props or {}).get("PublicAccessBlockConfiguration")
+    if config is None:
+        return set(_BLOCK_FLAGS)
+    return {f for f in _BLOCK_FLAGS if isinstance(config, dict) and _truthy(config.get(f))}
+
+
+def _api_method(old: dict | None, new: dict) -> list[str]:
+    if old is None:
+        return []
+    found = []
+    if _auth(old) != "NONE" and _auth(new) == "NONE":
+        found.append(f"method loses authorization (was {_auth(old)})")
+    if _truthy(old.get("ApiKeyRequired")) and not _truthy(new.get("ApiKeyRequired")):
+        found.append("method no longer requires an API key")
+    return found
+
+
+def _auth(props: dict) -> str:
+    return _short(props.get("AuthorizationType", "NONE")).upper()
+
+
+_CHECKS: dict[str, Callable[[dict | None, dict], list[str]]] = {
+    "AWS::S3::Bucket": _bucket,
+    "AWS::ApiGateway::Method": _api_method,
+    "AWS::ApiGatewayV2::Route": _api_method,
+}
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _is_intrinsic(value: dict) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))
+
+
+def _short(value: Any) -> str:
+    """A value as a person would write it: `${Bucket.Arn}` for GetAtt, `${Topic}` for Ref."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref":
+            return f"${{{arg}}}"
+        if fn == "Fn::GetAtt":
+            return "${" + (".".join(map(str, arg)) if isinstance(arg, list) else str(arg)) + "}"
+        if fn == "Fn::Sub":
+            return arg if isinstance(arg, str) else _short(arg[0])
+    return _compact(value)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

@@ -1,0 +1,119 @@
+"""Change sets: create one under a unique name, wait for it (bounded), read it, execute or delete it.
+
+Every call after creation uses the change set's ARN, never its name. Botocore errors other
+than the "no changes" forms propagate; callers add context.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Mapping
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infragen.deploy.aws_errors import code, message
+from infragen.deploy.polling import Deadline, Timing, poll
+from infragen.errors import DeployFailed, WaitTimeout
+
+_EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed")
+_SETTLED = {"CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"}
+
+
+class NoChanges(Exception):
+    """The change set would change nothing; it has already been deleted (or was never created)."""
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    arn: str
+    stack_id: str
+    kind: str  # "CREATE" or "UPDATE"
+
+
+def change_set_name(now: datetime, token: str) -> str:
+    """A name that cannot collide: `infragen-<utc timestamp>-<random token>`."""
+    return f"infragen-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{token}"
+
+
+def create(
+    cfn,
+    stack_name: str,
+    template_body: str,
+    parameters: Mapping[str, str],
+    tags: Mapping[str, str],
+    capabilities: list[str],
+    *,
+    update: bool,
+) -> ChangeSet:
+    """Create a CREATE or UPDATE change set; raise NoChanges if CloudFormation refuses an empty one."""
+    kind = "UPDATE" if update else "CREATE"
+    try:
+        response = cfn.create_change_set(
+            StackName=stack_name,
+            ChangeSetName=change_set_name(datetime.now(timezone.utc), secrets.token_hex(4)),
+            ChangeSetType=kind,
+            TemplateBody=template_body,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],  # [] clears tags on update
+            Capabilities=capabilities,
+            Description="Created by infragen",
+        )
+    except ClientError as exc:
+        if code(exc) == "ValidationError" and _is_empty(message(exc)):
+            raise NoChanges(message(exc)) from None
+        raise
+    return ChangeSet(arn=response["Id"], stack_id=response["StackId"], kind=kind)
+
+
+def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
+    """Wait until the change set is ready and return all its changes (every page).
+
+    An empty change set is deleted and raises NoChanges; any other failure deletes it and
+    raises DeployFailed with CloudFormation's reason; running out of time deletes it too.
+    """
+    try:
+        page = poll(lambda: cfn.describe_change_set(ChangeSetName=change_set.arn), _settled, timing)
+    except Deadline as exc:
+        delete(cfn, change_set.arn)
+        status = exc.last["Status"] if exc.last else "unknown"
+        raise WaitTimeout(
+            f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted, nothing was changed.",
+            hint="Try again, or allow more time with a longer wait timeout.",
+        ) from None
+    if page["Status"] == "CREATE_COMPLETE":
+        return _all_changes(cfn, change_set.arn, page)
+    reason = page.get("StatusReason") or page["Status"]
+    delete(cfn, change_set.arn)
+    if _is_empty(reason):
+        raise NoChanges(reason)
+    raise DeployFailed(f"CloudFormation could not create the change set: {reason}")
+
+
+def _settled(page: dict) -> bool:
+    return page["Status"] in _SETTLED
+
+
+def _is_empty(reason: str) -> bool:
+    return any(text in reason for text in _EMPTY_REASONS)
+
+
+def _all_changes(cfn, arn: str, page: dict) -> list[dict]:
+    changes = list(page.get("Changes", []))
+    while page.get("NextToken"):
+        page = cfn.describe_change_set(ChangeSetName=arn, NextToken=page["NextToken"])
+        changes.extend(page.get("Changes", []))
+    return changes
+
+
+def execute(cfn, change_set: ChangeSet) -> None:
+    cfn.execute_change_set(ChangeSetName=change_set.arn)
+
+
+def delete(cfn, arn: str) -> None:
+    """Delete a change set, best effort: it is cleanup, and a leftover one is harmless."""
+    try:
+        cfn.delete_change_set(ChangeSetName=arn)
+    except (ClientError, BotoCoreError):
+        pass

@@ -1,0 +1,205 @@
+"""Deploy, diff and destroy one stack: the change-set steps tied together, with review and consent."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from infragen.console import Console
+from infragen.deploy import changeset, review, stacks
+from infragen.deploy.aws_errors import aws_errors
+from infragen.deploy.polling import Timing
+from infragen.deploy.preflight import prepare_stack
+from infragen.deploy.stack_status import State
+from infragen.deploy.table import table
+from infragen.deploy.watch import EventFeed, watch
+from infragen.errors import AwsError
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    stack_name: str
+    template_body: str  # JSON
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    replace_failed: bool = False  # delete and recreate a stack whose creation failed, without asking
+    wait_timeout_s: float = 1800.0  # bound on each wait: a running operation, the change set, the deploy
+    poll_interval_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    stack_name: str
+    changed: bool
+    status: str | None  # final stack status
+    outputs: dict[str, str] = field(default_factory=dict)
+    outputs_are_resources: bool = False  # the stack had no Outputs: `outputs` maps logical → physical ids
+    rows: tuple[review.ChangeRow, ...] = ()
+
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+
+
+def deploy_template(
+    cfn, request: DeployRequest, console: Console, *, sleep: Sleep = time.sleep, clock: Clock = time.monotonic
+) -> DeployOutcome:
+    """Bring the stack to `request`'s template, parameters and tags, after showing what changes.
+
+    A provable no-op costs two API calls and creates no change set; an empty change set is
+    deleted and reported as "No changes" (success, not an error).
+    """
+    name = request.stack_name
+    timing = Timing(request.wait_timeout_s, request.poll_interval_s, sleep=sleep, clock=clock)
+    new_template = stacks.parse_template(request.template_body)
+    with aws_errors(f"Reading stack {name}"):
+        deployed = stacks.describe(cfn, name)
+        deployed = prepare_stack(cfn, deployed, console, timing, replace_failed=request.replace_failed)
+        old_template = stacks.deployed_template(cfn, deployed.stack_id) if deployed else {}
+    if deployed and _unchanged(deployed, old_template, request):
+        console.echo(f"No changes: stack {name} is up to date ({deployed.status}).")
+        return _outcome(cfn, console, deployed, changed=False)
+
+    with aws_errors(f"Creating a change set for stack {name}"):
+        try:
+            change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
+        except changeset.NoChanges:
+            console.echo(f"No changes: stack {name} is up to date.")
+            return _outcome(cfn, console, deployed, changed=False)
+    rows = review.review_rows(changes, old_template, new_template)
+    _show(console, rows)
+
+    try:
+        _confirm(console, f"Deploy {len(rows)} change(s) to stack {name}?", rows)
+    except BaseException:  # declined, no terminal, Ctrl-C at the prompt: leave nothing behind
+        changeset.delete(cfn, change_set.arn)
+        raise
+    operation = "update" if deployed else "create"
+    stack = deployed or stacks.DeployedStack(name=name, stack_id=change_set.stack_id, status="REVIEW_IN_PROGRESS")
+    with aws_errors(f"Executing the change set for stack {name}"):
+        feed = EventFeed(cfn, stack.stack_id)
+        feed.mark()
+        changeset.execute(cfn, change_set)
+        console.echo(f"Deploying stack {name} ({operation})…")
+        final = watch(cfn, stack, console, timing, feed, operation)
+    console.echo(f"Stack {name}: {final.status}.", fg="green")
+    return _outcome(cfn, console, final, changed=True, rows=rows)
+
+
+def diff_template(
+    cfn, request: DeployRequest, console: Console, *, sleep: Sleep = time.sleep, clock: Clock = time.monotonic
+) -> list[review.ChangeRow]:
+    """Show what deploying `request` would change; never executes anything.
+
+    An existing stack is compared through a change set (created, read, deleted); a stack that
+    does not exist yet, or would be replaced, is compared locally without creating anything.
+    """
+    name = request.stack_name
+    timing = Timing(request.wait_timeout_s, request.poll_interval_s, sleep=sleep, clock=clock)
+    new_template = stacks.parse_template(request.template_body)
+    with aws_errors(f"Comparing with stack {name}"):
+        deployed = stacks.describe(cfn, name)
+        state = deployed.state if deployed else State.ABSENT
+        if state is State.BUSY or state is State.BROKEN:
+            raise AwsError(f"Stack {name} is {deployed.status}; CloudFormation cannot compute a change set now.")
+        if state is not State.READY:
+            if deployed and state is State.FAILED_CREATE:
+                console.warn(f"Stack {name} is {deployed.status}: a deploy would delete and recreate it.")
+            rows = review.review_rows(review.local_changes({}, new_template), {}, new_template)
+            _show(console, rows)
+            return rows
+        old_template = stacks.deployed_template(cfn, deployed.stack_id)
+        if _unchanged(deployed, old_template, request):
+            console.echo(f"No changes: stack {name} is up to date.")
+            return []
+        try:
+            change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
+        except changeset.NoChanges:
+            console.echo(f"No changes: stack {name} is up to date.")
+            return []
+        changeset.delete(cfn, change_set.arn)
+    rows = review.review_rows(changes, old_template, new_template)
+    _show(console, rows)
+    return rows
+
+
+def destroy(
+    cfn,
+    stack_name: str,
+    console: Console,
+    timeout_s: float,
+    *,
+    poll_interval_s: float = 2.0,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+) -> None:
+    """Delete the stack and every resource it owns, after confirmation; wait (bounded) for the end."""
+    timing = Timing(timeout_s, poll_interval_s, sleep=sleep, clock=clock)
+    with aws_errors(f"Deleting stack {stack_name}"):
+        deployed = stacks.describe(cfn, stack_name)
+        if deployed is None:
+            console.echo(f"Stack {stack_name} does not exist; nothing to delete.")
+            return
+        console.confirm(
+            f"Delete stack {stack_name} ({deployed.status}) and all its resources?",
+            refuse_hint="Re-run with --yes to delete without a prompt.",
+        )
+        feed = EventFeed(cfn, deployed.stack_id)
+        feed.mark()
+        cfn.delete_stack(StackName=deployed.stack_id)
+        console.echo(f"Deleting stack {stack_name}…")
+        watch(cfn, deployed, console, timing, feed, "delete")
+    console.echo(f"Stack {stack_name} deleted.", fg="green")
+
+
+def format_outputs(outputs: Mapping[str, str], *, are_resources: bool = False) -> list[str]:
+    """Outputs (or, failing those, logical → physical ids) as a plain-text table."""
+    header = ("Resource", "Physical id") if are_resources else ("Output", "Value")
+    return table(header, sorted(outputs.items())) if outputs else []
+
+
+def _unchanged(deployed: stacks.DeployedStack, old_template: dict, request: DeployRequest) -> bool:
+    return stacks.is_unchanged(deployed, old_template, request.template_body, request.parameters, request.tags)
+
+
+def _create_and_wait(
+    cfn, request: DeployRequest, new_template: dict, deployed: stacks.DeployedStack | None, timing: Timing
+) -> tuple[changeset.ChangeSet, list[dict]]:
+    change_set = changeset.create(
+        cfn,
+        request.stack_name,
+        request.template_body,
+        request.parameters,
+        request.tags,
+        stacks.required_capabilities(new_template),
+        update=deployed is not None,
+    )
+    return change_set, changeset.wait(cfn, change_set, timing)
+
+
+def _show(console: Console, rows: list[review.ChangeRow]) -> None:
+    for line in review.render(rows):
+        console.echo(line)
+
+
+def _confirm(console: Console, question: str, rows: list[review.ChangeRow]) -> None:
+    broad = sum(1 for row in rows if row.broadens)
+    if broad:
+        console.warn(f"{broad} change(s) broaden access: review the lines marked '!' above.")
+    console.confirm(
+        question,
+        refuse_hint="Review with `infragen diff`, then re-run with --yes to deploy without a prompt (e.g. in CI).",
+    )
+
+
+def _outcome(
+    cfn, console: Console, stack: stacks.DeployedStack, *, changed: bool, rows: list[review.ChangeRow] = ()
+) -> DeployOutcome:
+    outputs, are_resources = stack.outputs, False
+    if not outputs:
+        with aws_errors(f"Listing the resources of stack {stack.name}"):
+            outputs, are_resources = stacks.physical_ids(cfn, stack.stack_id), True
+        if outputs:
+            console.echo("The stack returned no Outputs; showing its resources' physical ids instead.")
+    return DeployOutcome(stack.name, changed, stack.status, outputs, are_resources, tuple(rows))

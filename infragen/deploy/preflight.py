@@ -1,0 +1,78 @@
+"""Bring an existing stack to a state a deploy can start from: wait out a running operation,
+replace a stack whose creation failed (only with consent), refuse a broken one."""
+
+from __future__ import annotations
+
+from infragen.console import Console
+from infragen.deploy import stack_status
+from infragen.deploy.polling import Deadline, Timing, poll
+from infragen.deploy.stacks import DeployedStack, describe
+from infragen.deploy.stack_status import State
+from infragen.deploy.watch import EventFeed, root_cause, watch
+from infragen.errors import AwsError, Interrupted, WaitTimeout
+
+
+def prepare_stack(
+    cfn, deployed: DeployedStack | None, console: Console, timing: Timing, *, replace_failed: bool
+) -> DeployedStack | None:
+    """The stack to deploy onto: READY, or None when the deploy must create it."""
+    if deployed is not None and deployed.state is State.BUSY:
+        deployed = wait_until_settled(cfn, deployed, console, timing)
+    if deployed is None or deployed.state is State.ABSENT:
+        return None
+    if deployed.state is State.BROKEN:
+        raise AwsError(
+            f"Stack {deployed.name} is {deployed.status} and cannot be updated until it is repaired.",
+            hint=stack_status.REPAIR_HINTS.get(deployed.status, "").format(stack=deployed.name) or None,
+        )
+    if deployed.state is State.FAILED_CREATE:
+        replace_failed_stack(cfn, deployed, console, timing, confirmed=replace_failed)
+        return None
+    return deployed
+
+
+def wait_until_settled(cfn, deployed: DeployedStack, console: Console, timing: Timing) -> DeployedStack | None:
+    """Wait (bounded) for another operation on the stack to end; nothing is changed meanwhile."""
+    console.echo(
+        f"Stack {deployed.name} is {deployed.status}: another operation is running. "
+        f"Waiting up to {timing.timeout_s:g} s for it to finish…"
+    )
+    try:
+        return poll(
+            lambda: describe(cfn, deployed.stack_id),
+            lambda s: s is None or s.state is not State.BUSY,
+            timing,
+        )
+    except Deadline as exc:
+        status = exc.last.status if exc.last else deployed.status
+        raise WaitTimeout(
+            f"Stack {deployed.name} is still {status} after {timing.timeout_s:g} s; nothing was changed.",
+            hint="Deploy again once that operation has finished (`infragen status` shows it).",
+        ) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"Stopped waiting for stack {deployed.name}; nothing was changed.") from None
+
+
+def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing: Timing, *, confirmed: bool) -> None:
+    """Explain why the stack cannot be updated, then delete it (with consent) so it can be created."""
+    feed = EventFeed(cfn, deployed.stack_id)
+    cause = root_cause(feed.poll())
+    why = (
+        f"{cause['LogicalResourceId']} ({cause.get('ResourceType', '?')}) {cause['ResourceStatus']}: "
+        f"{cause.get('ResourceStatusReason', 'no reason given')}"
+        if cause
+        else deployed.status_reason or "no reason recorded"
+    )
+    console.warn(
+        f"Stack {deployed.name} is {deployed.status}: its creation failed, so CloudFormation cannot update it.\n"
+        f"  Cause: {why}\n"
+        f"  It must be deleted before it can be created again."
+    )
+    if not confirmed:
+        console.confirm(
+            f"Delete stack {deployed.name} and create it again?",
+            refuse_hint="Re-run with --replace-failed to delete and recreate it, or delete it with `infragen destroy`.",
+        )
+    console.echo(f"Deleting stack {deployed.name}…")
+    cfn.delete_stack(StackName=deployed.stack_id)
+    watch(cfn, deployed, console, timing, feed, "delete")

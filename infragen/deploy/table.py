@@ -1,0 +1,15 @@
+"""Plain-text tables: aligned columns, no colour or box drawing, so they read the same in CI logs."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """The header, a rule, then one line per row; columns padded to their widest cell."""
+    widths = [max(len(str(cells[i])) for cells in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
