@@ -159,16 +159,18 @@ def run_handler(
 
 
 def _function_dir(source_dir: Path, function: str) -> Path:
-    function_dir = (source_dir / function).resolve()
+    """`source_dir/function`, which must be one of the function folders."""
     available = sorted(
-        p.name for p in source_dir.glob(f"*/{HANDLER_MODULE}.py") if p.parent.name != SHARED_PACKAGE
+        path.parent.name
+        for path in source_dir.glob(f"*/{HANDLER_MODULE}.py")
+        if path.parent.name != SHARED_PACKAGE
     )
-    if function_dir.parent != source_dir or not (function_dir / f"{HANDLER_MODULE}.py").is_file():
+    if function not in available:
         raise UsageError(
             f"no function {function!r} in {source_dir}",
             hint=f"available: {', '.join(available) or 'none'}",
         )
-    return function_dir
+    return source_dir / function
 
 
 @contextlib.contextmanager

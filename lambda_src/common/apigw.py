@@ -37,10 +37,12 @@ class Request:
         request_id = request_context.get("requestId")
         if not isinstance(request_id, str) or not request_id:
             request_id = str(getattr(context, "aws_request_id", None) or "unknown")
+        method = _text(event.get("httpMethod"), "-")
+        resource = _text(event.get("resource") or event.get("path"), "-")
         return cls(
             event=event,
             request_id=request_id,
-            route=f"{_text(event.get('httpMethod'), '-')} {_text(event.get('resource') or event.get('path'), '-')}",
+            route=f"{method} {resource}",
             function_name=str(getattr(context, "function_name", None) or "unknown"),
         )
 

@@ -32,7 +32,8 @@ def _forget_lambda_modules() -> None:
     """Drop `handler`, `common.*` and any other module imported from lambda_src."""
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None) or ""
-        if name == "handler" or name.split(".")[0] == "common" or origin.startswith(str(LAMBDA_SRC)):
+        is_shared = name.split(".")[0] == "common"
+        if name == "handler" or is_shared or origin.startswith(str(LAMBDA_SRC)):
             del sys.modules[name]
 
 
