@@ -80,7 +80,7 @@ def start(state_dir: Path, port: int | None = None) -> LocalServer:
     if port is None:
         port = _free_port()
     elif not _port_free(port):
-        raise UsageError(f"Port {port} on {HOST} is already in use.", hint="Pick another port, or omit it to get a free one.")
+        raise UsageError(f"Port {port} on {HOST} is already in use.", hint="Pick another port, or omit it.")
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / LOG_FILE, "wb") as log:  # the log of the latest server only
         process = subprocess.Popen(
@@ -161,7 +161,7 @@ def _require_moto():
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
-        raise UsageError(f"The local emulator needs moto[server], which is not installed ({exc}).", hint=_INSTALL_HINT) from exc
+        raise UsageError(f"The local emulator needs moto[server]: {exc}.", hint=_INSTALL_HINT) from exc
     return ThreadedMotoServer
 
 

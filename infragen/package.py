@@ -152,7 +152,7 @@ def _s3_error(exc: ClientError, action: str, bucket: str, location: str, needed:
             hint=f"Your AWS identity needs {needed} on bucket {bucket!r}.",
         )
     if code == "NoSuchBucket":
-        return AwsError(f"Artifact bucket {bucket!r} does not exist.", hint="Create it or set another bucket in the config.")
+        return AwsError(f"Artifact bucket {bucket!r} does not exist.", hint="Create it, or set another bucket.")
     if code.startswith("KMS."):
         return AwsError(f"KMS refused to encrypt {location}: {code}.", hint="Check the key id and its key policy.")
     message = exc.response.get("Error", {}).get("Message", "")

@@ -52,7 +52,8 @@ class Target:
         if self.kind not in _KINDS:
             raise ConfigError(f"Unknown target kind {self.kind!r}; expected one of {', '.join(_KINDS)}.")
         if (self.kind == "aws") == bool(self.endpoint_url):
-            raise ConfigError(f"A {self.kind!r} target {'takes no' if self.kind == 'aws' else 'needs an'} endpoint URL.")
+            wanted = "takes no" if self.kind == "aws" else "needs an"
+            raise ConfigError(f"A {self.kind!r} target {wanted} endpoint URL.")
         if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
             raise ConfigError(f"Endpoint URL must start with http:// or https://, got {self.endpoint_url!r}.")
 
@@ -107,7 +108,8 @@ def make_session(target: Target) -> Clients:
     """
     session = _session(target, metadata_lookup=target.kind == "aws" and _on_ec2())
     if target.kind != "aws" and _credentials(session) is None:
-        session = boto3.Session(aws_access_key_id=_DUMMY_KEY, aws_secret_access_key=_DUMMY_KEY, region_name=target.region)
+        dummy = {"aws_access_key_id": _DUMMY_KEY, "aws_secret_access_key": _DUMMY_KEY}
+        session = boto3.Session(region_name=target.region, **dummy)
     return Clients(target, session)
 
 

@@ -90,7 +90,7 @@ def test_clients_are_created_once_with_retries_and_endpoint(aws_clients, moto_en
 
 def test_rejected_credentials(aws_clients):
     with Stubber(aws_clients.sts) as stubber:
-        stubber.add_client_error("get_caller_identity", "ExpiredToken", "The security token included in the request is expired")
+        stubber.add_client_error("get_caller_identity", "ExpiredToken", "The security token is expired")
         with pytest.raises(AwsError, match="rejected the credentials \\(ExpiredToken\\)") as caught:
             check_credentials(aws_clients)
     assert "testing" not in str(caught.value)
