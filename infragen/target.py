@@ -82,6 +82,10 @@ class Clients:
         return self._client("s3")
 
     @cached_property
+    def ec2(self):
+        return self._client("ec2")
+
+    @cached_property
     def ssm(self):
         return self._client("ssm")
 

@@ -1,0 +1,69 @@
+"""Secrets as SSM SecureString parameters, which CloudFormation cannot create.
+
+Values come from stdin or a hidden prompt (never argv) and are never printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from infragen.config import EnvConfig
+from infragen.errors import AwsError, UsageError
+
+
+@dataclass(frozen=True)
+class SecretSlot:
+    function: str
+    key: str
+    parameter: str
+
+
+def secret_slots(cfg: EnvConfig) -> list[SecretSlot]:
+    """Every SSM parameter a function of this environment reads."""
+    return [SecretSlot(fn.name, key, name) for fn in cfg.functions for key, name in fn.parameters]
+
+
+def find_slot(cfg: EnvConfig, function: str, key: str) -> SecretSlot:
+    for slot in secret_slots(cfg):
+        if (slot.function, slot.key) == (function, key):
+            return slot
+    known = ", ".join(f"{s.function} {s.key}" for s in secret_slots(cfg))
+    raise UsageError(f"no parameter {key!r} for function {function!r} in [env.{cfg.env}]",
+                     hint=f"configured: {known}")
+
+
+def key_alias(cfg: EnvConfig) -> str:
+    """The stack's KMS key, which the function roles may decrypt through SSM."""
+    return f"alias/{cfg.stack_name}"
+
+
+def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
+    """Write the value as a SecureString under the stack's key; return the new version."""
+    if not value:
+        raise UsageError("the secret value is empty", hint="pipe the value on stdin or type it at the prompt")
+    try:
+        reply = ssm.put_parameter(Name=slot.parameter, Value=value, Type="SecureString",
+                                  KeyId=key_alias(cfg), Overwrite=True, Tier="Standard")
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code in ("InvalidKeyId", "NotFoundException"):
+            raise AwsError(f"KMS key {key_alias(cfg)} not found",
+                           hint=f"deploy the stack first: infragen deploy --env {cfg.env}") from None
+        raise AwsError(f"could not write {slot.parameter}: {code}") from None
+    return reply["Version"]
+
+
+def secret_status(ssm, cfg: EnvConfig) -> list[tuple[SecretSlot, str]]:
+    """(slot, 'set vN' | 'missing') for every configured parameter, without reading values."""
+    slots = secret_slots(cfg)
+    found: dict[str, dict] = {}
+    names = [s.parameter for s in slots]
+    for start in range(0, len(names), 10):  # DescribeParameters filters take at most 10 values
+        paginator = ssm.get_paginator("describe_parameters")
+        for page in paginator.paginate(ParameterFilters=[
+                {"Key": "Name", "Option": "Equals", "Values": names[start:start + 10]}]):
+            found.update({p["Name"]: p for p in page["Parameters"]})
+    return [(s, f"set (v{found[s.parameter]['Version']}, {found[s.parameter]['Type']})"
+             if s.parameter in found else "missing") for s in slots]
