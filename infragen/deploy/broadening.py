@@ -9,10 +9,19 @@ are compared as written; a change to them counts as new.
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 from itertools import product
 from typing import Any, Callable, NamedTuple
 
-Grants = dict[tuple, tuple[str, str]]  # identity → (effect, description)
+
+class Grant(NamedTuple):
+    effect: str  # "Allow" or "Deny"
+    text: str  # how to say it
+    scope: tuple = ()  # where, effect, principal-free context (condition) a wildcard may cover within
+    pattern: tuple[str, str, str] | None = None  # principal, action, resource as plain strings (IAM wildcards)
+
+
+Grants = dict[tuple, Grant]  # exact identity → grant
 
 _PUBLIC_ACLS = {"PublicRead", "PublicReadWrite", "AuthenticatedRead"}
 _BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -27,66 +36,94 @@ def reasons(resource_type: str, old: dict | None, new: dict | None) -> list[str]
     if extract:
         old_grants = extract(before) if old else {}
         new_grants = extract(after) if new else {}
-        found += [t for key, (effect, t) in new_grants.items() if effect == "Allow" and key not in old_grants]
-        found += [
-            f"removes {t}" for key, (effect, t) in old_grants.items() if effect == "Deny" and key not in new_grants
-        ]
+        found += [g.text for k, g in new_grants.items() if g.effect == "Allow" and not _covered(k, g, old_grants)]
+        lost = [g for k, g in old_grants.items() if g.effect == "Deny" and not _covered(k, g, new_grants)]
+        found += [f"removes {g.text}" for g in lost]
     check = _CHECKS.get(resource_type)
     if check and new:
         found += check(before if old else None, after)
     return found
 
 
+def _covered(key: tuple, grant: Grant, others: Grants) -> bool:
+    """True if `others` holds the same grant, or one whose wildcards include it (s3:* covers s3:GetObject)."""
+    if key in others:
+        return True
+    return grant.pattern is not None and any(
+        other.pattern is not None and other.scope == grant.scope and _matches(grant.pattern, other.pattern)
+        for other in others.values()
+    )
+
+
+def _matches(specific: tuple[str, str, str], wildcard: tuple[str, str, str]) -> bool:
+    (principal, action, resource), (any_principal, any_action, any_resource) = specific, wildcard
+    return (
+        fnmatchcase(principal, any_principal)
+        and fnmatchcase(action.lower(), any_action.lower())  # action names are case-insensitive
+        and fnmatchcase(resource, any_resource)
+    )
+
+
 # --- grants -------------------------------------------------------------------------------------
 
 
-def policy_grants(document: Any, where: str) -> Grants:
-    """One grant per principal × action × resource of each statement of an IAM policy document."""
+def policy_grants(document: Any, where: str, realm: str = "") -> Grants:
+    """One grant per principal × action × resource of each statement of an IAM policy document.
+
+    `where` names the document; a wildcard covers grants across documents of the same `realm`
+    (e.g. all inline policies of one role).
+    """
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except ValueError:
-            return {(where, document): ("Allow", f"{where}: changed (unreadable policy text)")}
-    if not isinstance(document, dict):
-        return {(where, _compact(document)): ("Allow", f"{where}: changed (computed policy)")}
+            return {(where, document): Grant("Allow", f"{where}: changed (unreadable policy text)")}
+    if not isinstance(document, dict) or _is_intrinsic(document):
+        return {(where, _compact(document)): Grant("Allow", f"{where}: changed (computed policy)")}
     grants: Grants = {}
     for statement in _as_list(document.get("Statement")):
         if not isinstance(statement, dict):
-            grants[(where, _compact(statement))] = ("Allow", f"{where}: computed statement {_compact(statement)}")
+            grants[(where, _compact(statement))] = Grant("Allow", f"{where}: computed statement {_compact(statement)}")
             continue
         effect = statement.get("Effect", "Allow")
         condition = statement.get("Condition")
         resources = _either(statement, "Resource") or [_NONE]
         combos = product(_principals(statement), _either(statement, "Action"), resources)
         for principal, action, resource in combos:
-            text = f"{where}: {effect.lower()}s {action.text}"
+            text = f"{where}: {'denies' if effect == 'Deny' else 'allows'} {action.text}"
             text += f" on {resource.text}" if resource.text else ""
             text += f" to {principal.text}" if principal.text else ""
             text += f" if {_compact(condition)}" if condition else ""
-            key = (where, effect, principal.key, action.key, resource.key, _compact(condition))
-            grants[key] = (effect, text)
+            terms = (principal, action, resource)
+            plain = all(t.plain for t in terms)
+            pattern = tuple(t.text for t in terms) if plain else None
+            key = (where, effect, *(t.key for t in terms), _compact(condition))
+            grants[key] = Grant(effect, text, (realm or where, effect, _compact(condition)), pattern)
     return grants
 
 
 class _Term(NamedTuple):
     key: str  # exact identity, for comparing
     text: str  # as a person would write it
+    plain: bool  # a literal string, where IAM wildcards apply
 
 
-_NONE = _Term("", "")
+_NONE = _Term("", "", True)
 
 
-def _term(value: Any, prefix: str = "") -> _Term:
-    return _Term(prefix + _compact(value), prefix + _short(value))
+def _term(value: Any, prefix: str = "", *, exact: bool = False) -> _Term:
+    """`exact`: never matched against wildcards (the "all but …" of NotAction and friends)."""
+    plain = isinstance(value, str) and not exact
+    return _Term(prefix + _compact(value), prefix + _short(value), plain)
 
 
 def _principals(statement: dict) -> list[_Term]:
     for key, prefix in (("Principal", ""), ("NotPrincipal", "all but ")):
-        value = statement.get(key)
+        value, exact = statement.get(key), bool(prefix)
         if isinstance(value, dict) and not _is_intrinsic(value):
-            return [_term(p, f"{prefix}{kind}:") for kind, ps in value.items() for p in _as_list(ps)]
+            return [_term(p, f"{prefix}{kind}:", exact=exact) for kind, ps in value.items() for p in _as_list(ps)]
         if value is not None:
-            return [_term(value, prefix)]
+            return [_term(value, prefix, exact=exact)]
     return [_NONE]
 
 
@@ -94,7 +131,7 @@ def _either(statement: dict, key: str) -> list[_Term]:
     """Values of `key` (e.g. Action), or of `NotAction` as "all but …"."""
     if key in statement:
         return [_term(v) for v in _as_list(statement[key])]
-    return [_term(v, "all but ") for v in _as_list(statement.get(f"Not{key}"))]
+    return [_term(v, "all but ", exact=True) for v in _as_list(statement.get(f"Not{key}"))]
 
 
 def _inline_policies(props: dict, where: str) -> Grants:
@@ -103,9 +140,9 @@ def _inline_policies(props: dict, where: str) -> Grants:
         if not isinstance(policy, dict):  # e.g. Fn::If
             policy = {"PolicyName": "?", "PolicyDocument": policy}
         name = _short(policy.get("PolicyName", "?"))
-        grants |= policy_grants(policy.get("PolicyDocument"), f"{where} policy {name}")
+        grants |= policy_grants(policy.get("PolicyDocument"), f"{where} policy {name}", realm=where)
     for arn in _as_list(props.get("ManagedPolicyArns")):
-        grants[("managed", _compact(arn))] = ("Allow", f"attaches managed policy {_short(arn)}")
+        grants[("managed", _compact(arn))] = Grant("Allow", f"attaches managed policy {_short(arn)}")
     return grants
 
 
@@ -120,7 +157,7 @@ def _identity_policy(props: dict) -> Grants:
     for kind in ("Roles", "Users", "Groups"):
         for target in _as_list(props.get(kind)):
             text = f"policy attached to {kind[:-1].lower()} {_short(target)}"
-            grants[("attached", kind, _compact(target))] = ("Allow", text)
+            grants[("attached", kind, _compact(target))] = Grant("Allow", text)
     return grants
 
 
@@ -135,20 +172,20 @@ def _lambda_permission(props: dict) -> Grants:
     text += f" on {_short(props.get('FunctionName'))}"
     text += f" ({', '.join(f'{k} {_short(v)}' for k, v in scope.items())})" if scope else " from any source"
     key = ("lambda permission", *(_compact(props.get(k)) for k in ("Principal", "Action", "FunctionName")))
-    return {(*key, _compact(scope)): ("Allow", text)}
+    return {(*key, _compact(scope)): Grant("Allow", text)}
 
 
 def _ingress_rule(rule: Any) -> Grants:
     if not isinstance(rule, dict):
-        return {("ingress", _compact(rule)): ("Allow", f"security group ingress: computed rule {_compact(rule)}")}
+        return {("ingress", _compact(rule)): Grant("Allow", f"security group ingress: computed rule {_compact(rule)}")}
     sources = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName", "SourcePrefixListId")
-    source = next((_term(rule[k]) for k in sources if k in rule), _Term("?", "?"))
+    source = next((_term(rule[k]) for k in sources if k in rule), _Term("?", "?", False))
     protocol = str(rule.get("IpProtocol", "?"))
     low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
     ports = "all ports" if low in (-1, "-1") else f"port {low}" if low == high else f"ports {low}-{high}"
     what = "all traffic" if protocol == "-1" else f"{protocol} {ports}"
     key = ("ingress", protocol, _compact(low), _compact(high), source.key)
-    return {key: ("Allow", f"security group ingress: {what} from {source.text}")}
+    return {key: Grant("Allow", f"security group ingress: {what} from {source.text}")}
 
 
 def _security_group(props: dict) -> Grants:
