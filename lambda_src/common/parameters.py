@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 from common import aws, logs, settings
 
-_clock = time.monotonic
+# Wall-clock time: a frozen container's monotonic clock may not advance between invocations.
+_clock = time.time
 
 
 class _Entry(NamedTuple):

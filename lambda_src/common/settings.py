@@ -25,8 +25,7 @@ def environment() -> str:
 def log_level() -> int:
     """Numeric level for `LOG_LEVEL`; unknown or missing names mean INFO."""
     name = (os.environ.get("LOG_LEVEL") or DEFAULT_LOG_LEVEL).strip().upper()
-    level = logging.getLevelName(name)
-    return level if isinstance(level, int) else logging.INFO
+    return logging.getLevelNamesMapping().get(name, logging.INFO)
 
 
 def parameter_ttl_seconds() -> float:

@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Controllable monotonic clock for the freshly imported common.parameters."""
+    """Controllable clock for the freshly imported common.parameters."""
 
     class Clock:
         now = 1000.0
