@@ -98,3 +98,11 @@ def test_sdk_wire_logging_is_kept_quiet(hello, hello_event, context, monkeypatch
 
     assert logging.getLogger("botocore").getEffectiveLevel() >= logging.WARNING
     assert logging.getLogger("urllib3").getEffectiveLevel() >= logging.WARNING
+
+
+def test_unknown_log_level_falls_back_to_info(hello, hello_event, context, capsys, monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+
+    hello.handler(hello_event, context())
+
+    assert [entry["level"] for entry in _lines(capsys.readouterr().out)] == ["INFO"]
