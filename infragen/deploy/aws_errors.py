@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from infragen.errors import AwsError
 
@@ -36,5 +37,12 @@ def aws_errors(doing: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         raise AwsError(f"{doing} failed: {message(exc)} ({code(exc) or 'no error code'})") from exc
-    except BotoCoreError as exc:
+    except ResponseParserError as exc:  # an answer botocore cannot read: show what the service sent
+        body = " ".join(str(exc).splitlines()[1:]).strip() or str(exc)
+        raise AwsError(f"{doing} failed; the service sent an unreadable answer: {_cut(body)}") from exc
+    except BotoCoreError as exc:  # no connection, no credentials, …
         raise AwsError(f"{doing} failed: {exc}") from exc
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from infragen.deploy.aws_errors import code, message
 from infragen.deploy.polling import Deadline, Timing, poll
@@ -115,5 +116,5 @@ def delete(cfn, arn: str) -> None:
     """Delete a change set, best effort: it is cleanup, and a leftover one is harmless."""
     try:
         cfn.delete_change_set(ChangeSetName=arn)
-    except (ClientError, BotoCoreError):
+    except (ClientError, BotoCoreError, ResponseParserError):
         pass
