@@ -47,8 +47,9 @@ def deploy_template(
 ) -> DeployOutcome:
     """Bring the stack to `request`'s template, parameters and tags, after showing what changes.
 
-    A provable no-op costs two API calls and creates no change set; an empty change set is
-    deleted and reported as "No changes" (success, not an error).
+    A provable no-op creates no change set and costs two API calls (three when the stack has no
+    Outputs and its physical ids are listed instead); an empty change set is deleted and
+    reported as "No changes" (success, not an error).
     """
     name = request.stack_name
     timing = Timing(request.wait_timeout_s, request.poll_interval_s, sleep=sleep, clock=clock)

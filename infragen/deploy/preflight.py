@@ -8,7 +8,7 @@ from infragen.deploy import stack_status
 from infragen.deploy.polling import Deadline, Timing, poll
 from infragen.deploy.stacks import DeployedStack, describe
 from infragen.deploy.stack_status import State
-from infragen.deploy.watch import EventFeed, root_cause, watch
+from infragen.deploy.watch import EventFeed, describe_failure, root_cause, watch
 from infragen.errors import AwsError, Interrupted, WaitTimeout
 
 
@@ -57,12 +57,7 @@ def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing:
     """Explain why the stack cannot be updated, then delete it (with consent) so it can be created."""
     feed = EventFeed(cfn, deployed.stack_id)
     cause = root_cause(feed.poll())
-    why = (
-        f"{cause['LogicalResourceId']} ({cause.get('ResourceType', '?')}) {cause['ResourceStatus']}: "
-        f"{cause.get('ResourceStatusReason', 'no reason given')}"
-        if cause
-        else deployed.status_reason or "no reason recorded"
-    )
+    why = describe_failure(cause) if cause else deployed.status_reason or "no reason recorded"
     console.warn(
         f"Stack {deployed.name} is {deployed.status}: its creation failed, so CloudFormation cannot update it.\n"
         f"  Cause: {why}\n"

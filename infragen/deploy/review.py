@@ -114,9 +114,10 @@ def _with_details(props: list[PropertyChange], details: list[dict]) -> list[Prop
     notes: dict[str, str] = {}
     for detail in details:
         target = detail.get("Target", {})
-        path = _join(target.get("Attribute", "Properties"), target.get("Name", ""))
+        attribute, name = target.get("Attribute", "Properties"), target.get("Name")
+        path = _join(attribute, name) if name else attribute
         note = _detail_note(detail)
-        if note:
+        if note and note not in notes.get(path, ""):  # AWS often lists one property several times
             notes[path] = "; ".join(filter(None, [notes.get(path), note]))
     merged, covered = [], set()
     for change in props:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import takewhile
+
 from infragen.console import Console
 from infragen.deploy import stack_status
 from infragen.deploy.polling import Deadline, Timing, poll
@@ -29,18 +31,16 @@ class EventFeed:
 
     def poll(self) -> list[dict]:
         """Events not returned before, reading pages (newest first) only back to the mark."""
-        fresh, token = [], None
+        fresh: list[dict] = []
+        request = {"StackName": self._stack_id}
         while True:
-            page = self._cfn.describe_stack_events(StackName=self._stack_id, **({"NextToken": token} if token else {}))
-            for event in page.get("StackEvents", []):
-                if self._is_old(event):
-                    token = None
-                    break
-                fresh.append(event)
-            else:
-                token = page.get("NextToken")
-            if not token:
+            page = self._cfn.describe_stack_events(**request)
+            events = page.get("StackEvents", [])
+            new = list(takewhile(lambda e: not self._is_old(e), events))
+            fresh += new
+            if len(new) < len(events) or not page.get("NextToken"):
                 break
+            request["NextToken"] = page["NextToken"]
         fresh.reverse()
         self._seen.update(e["EventId"] for e in fresh)
         self.events.extend(fresh)
@@ -102,15 +102,20 @@ def root_cause(events: list[dict]) -> dict | None:
     return (own or failed or [None])[0]
 
 
+def describe_failure(event: dict) -> str:
+    """`Queue (AWS::SQS::Queue) CREATE_FAILED: <reason>`."""
+    return (
+        f"{event['LogicalResourceId']} ({event.get('ResourceType', '?')}) {event['ResourceStatus']}: "
+        f"{event.get('ResourceStatusReason', 'no reason given')}"
+    )
+
+
 def failure_message(name: str, operation: str, final: DeployedStack | None, events: list[dict]) -> str:
     status = final.status if final else "gone"
     lines = [f"The {operation} of stack {name} failed: {status}."]
     cause = root_cause(events)
     if cause:
-        lines.append(
-            f"Root cause: {cause['LogicalResourceId']} ({cause.get('ResourceType', '?')}) "
-            f"{cause['ResourceStatus']}: {cause.get('ResourceStatusReason', 'no reason given')}"
-        )
+        lines.append(f"Root cause: {describe_failure(cause)}")
     elif final and final.status_reason:
         lines.append(f"Reason: {final.status_reason}")
     return "\n".join(lines)

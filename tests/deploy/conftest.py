@@ -12,8 +12,7 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from infragen.console import Console
-from tests.deploy.helpers import REGION, make_cfn
+from tests.deploy.helpers import REGION, CapturingConsole, make_cfn
 
 
 @pytest.fixture
@@ -44,16 +43,6 @@ class FakeClock:
 @pytest.fixture
 def clock():
     return FakeClock()
-
-
-class CapturingConsole(Console):
-    @property
-    def text(self) -> str:
-        return self.out.getvalue()
-
-    @property
-    def warnings(self) -> str:
-        return self.err.getvalue()
 
 
 @pytest.fixture

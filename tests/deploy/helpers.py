@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import botocore.session
 
+from infragen.console import Console
+
 REGION = "us-west-2"
 STACK = "demo"
 STACK_ID = f"arn:aws:cloudformation:{REGION}:123456789012:stack/{STACK}/1111-2222"
@@ -14,10 +16,23 @@ CS_ARN = f"arn:aws:cloudformation:{REGION}:123456789012:changeSet/infragen-x/333
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
 
 
+_SESSION = botocore.session.get_session()  # one session: its loaded service models are reused by every client
+
+
 def make_cfn():
-    return botocore.session.get_session().create_client(
-        "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    return _SESSION.create_client("cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+
+
+class CapturingConsole(Console):
+    """A Console writing to StringIO buffers (`out`, `err`)."""
+
+    @property
+    def text(self) -> str:
+        return self.out.getvalue()
+
+    @property
+    def warnings(self) -> str:
+        return self.err.getvalue()
 
 
 def stacks_response(status: str, *, name=STACK, stack_id=STACK_ID, reason=None, outputs=None, params=None, tags=None):

@@ -1,3 +1,4 @@
+import io
 import json
 
 import click
@@ -8,6 +9,7 @@ from infragen.deploy.flow import DeployRequest, deploy_template, destroy, diff_t
 from infragen.errors import Aborted, WaitTimeout
 from tests.deploy.helpers import (
     CS_ARN,
+    CapturingConsole,
     STACK,
     STACK_ID,
     change_set_response,
@@ -180,9 +182,6 @@ def test_rollback_complete_is_deleted_and_recreated_with_replace_failed(cfn, yes
 
 
 def test_rollback_complete_is_replaced_when_the_user_agrees(cfn, clock, monkeypatch):
-    from tests.deploy.conftest import CapturingConsole
-    import io
-
     asked = []
     monkeypatch.setattr(click, "confirm", lambda question, default: asked.append(question) or True)
     console = CapturingConsole(out=io.StringIO(), err=io.StringIO(), interactive=lambda: True)
