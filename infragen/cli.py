@@ -65,5 +65,110 @@ def lint(config_path, templates_dir):
     sys.exit(commands.lint(config_path, templates_dir))
 
 
+def target_options(command):
+    """--local / --endpoint-url / --profile / --region, gathered into `target_flags`."""
+    options = [
+        click.option("--local", is_flag=True,
+                     help="Use the local emulator (moto on 127.0.0.1); see `infragen local`."),
+        click.option("--endpoint-url", metavar="URL", help="Any AWS-compatible endpoint."),
+        click.option("--profile", help="AWS profile (default: the boto3 credential chain)."),
+        click.option("--region", help="AWS region (default: the config's region)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapper(*args, local, endpoint_url, profile, region, **kwargs):
+        flags = {"local": local, "endpoint_url": endpoint_url, "profile": profile, "region": region}
+        return command(*args, target_flags=flags, **kwargs)
+    return wrapper
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.argument("function")
+@click.option("--env", "env_name", help="Environment (default: the first in the config).")
+@click.option("--event", "event_source", metavar="FILE|-",
+              help="Event JSON (default: lambda_src/events/<route>.json).")
+@target_options
+@reports_errors
+def invoke(config_path, function, env_name, event_source, target_flags):
+    """Run a handler in-process with its deployed environment; print the response."""
+    from infragen import commands
+
+    sys.exit(commands.invoke(config_path, function, env_name, event_source, target_flags))
+
+
+@cli.group()
+def secrets():
+    """Secrets the functions read: SSM SecureString parameters CloudFormation cannot create."""
+
+
+@secrets.command("set")
+@CONFIG_OPTION
+@click.argument("function")
+@click.argument("key")
+@click.option("--env", "env_name", required=True)
+@target_options
+@reports_errors
+def secrets_set(config_path, function, key, env_name, target_flags):
+    """Store a secret value, read from stdin or a hidden prompt (never from arguments)."""
+    from infragen import commands
+
+    if sys.stdin.isatty():
+        value = click.prompt(f"Value for {function} {key}", hide_input=True)
+    else:
+        value = sys.stdin.read().rstrip("\n")
+    sys.exit(commands.secrets_set(config_path, env_name, function, key, value, target_flags))
+
+
+@secrets.command("status")
+@CONFIG_OPTION
+@click.option("--env", "env_name", required=True)
+@target_options
+@reports_errors
+def secrets_status(config_path, env_name, target_flags):
+    """Which configured parameters exist (values are never read)."""
+    from infragen import commands
+
+    sys.exit(commands.secrets_status(config_path, env_name, target_flags))
+
+
+@cli.group()
+def local():
+    """The local emulator (moto server on 127.0.0.1) as a background process."""
+
+
+@local.command("start")
+@CONFIG_OPTION
+@click.option("--port", type=click.IntRange(1024, 65535), help="Default: a free port.")
+@reports_errors
+def local_start(config_path, port):
+    """Start the emulator; state persists until `infragen local stop`."""
+    from infragen import commands
+
+    sys.exit(commands.local(config_path, "start", port))
+
+
+@local.command("stop")
+@CONFIG_OPTION
+@reports_errors
+def local_stop(config_path):
+    """Stop the emulator and discard its state."""
+    from infragen import commands
+
+    sys.exit(commands.local(config_path, "stop", None))
+
+
+@local.command("status")
+@CONFIG_OPTION
+@reports_errors
+def local_status(config_path):
+    """Say whether the emulator runs and where (exit 1 when stopped)."""
+    from infragen import commands
+
+    sys.exit(commands.local(config_path, "status", None))
+
+
 def main() -> None:
     cli(prog_name="infragen")

@@ -57,3 +57,108 @@ def lint(config_path: Path, templates_dir: Path) -> int:
         click.echo(str(finding), err=True)
     click.echo(f"cfn-lint: {len(paths)} templates, {len(findings)} errors/warnings.")
     return EXIT_FAILED if findings else EXIT_OK
+
+
+def _project_root(config_path: Path) -> Path:
+    return config_path.resolve().parent
+
+
+def invoke(config_path: Path, function: str, env_name: str | None, event_source: str | None,
+           target_flags: dict) -> int:
+    """Run one handler in-process with the environment its deployed function would get."""
+    import json
+
+    from infragen.console import Console
+    from infragen.function_env import function_environment, stack_resolver
+    from infragen.invoke import load_event, run_handler
+    from infragen.render import stack_template
+    from infragen.stack.names import function_name
+    from infragen.target import handler_environment, open_target
+
+    config = load_config(config_path)
+    cfg = config.env(env_name or config.env_names[0])
+    fn = _function(cfg, function)
+    root = _project_root(config_path)
+    event = load_event(event_source or root / "lambda_src" / "events" / EVENT_FILES[fn.name])
+    template = json.loads(stack_template(cfg))
+    console = Console(out=None)
+    region = target_flags.pop("region") or cfg.region
+    with open_target(region, state_dir=root / ".infragen", console=console, **target_flags) as clients:
+        variables = function_environment(template, fn.name,
+                                         stack_resolver(clients.cloudformation, cfg.stack_name))
+        variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
+        result = run_handler(root / "lambda_src", fn.name, event, variables,
+                             timeout_s=fn.timeout, memory_mb=fn.memory,
+                             function_name=function_name(cfg, fn.name))
+    click.echo(result.logs, nl=False, err=True)
+    click.echo(f"{fn.name}: request {result.request_id}, {result.duration_ms:.0f} ms", err=True)
+    if not result.ok:
+        click.echo(result.error_traceback or f"{result.error_type}: {result.error_message}", err=True)
+        return EXIT_FAILED
+    click.echo(json.dumps(result.response, indent=2))
+    return EXIT_OK
+
+
+EVENT_FILES = {"hello": "hello.json", "data_processor": "data.json"}
+
+
+def _function(cfg, name: str):
+    from infragen.config import FUNCTIONS
+
+    if name not in FUNCTIONS:
+        raise UsageError(f"unknown function {name!r}", hint="use one of: " + ", ".join(FUNCTIONS))
+    return cfg.function(name)
+
+
+def secrets_set(config_path: Path, env_name: str, function: str, key: str, value: str,
+                target_flags: dict) -> int:
+    from infragen.console import Console
+    from infragen.secrets import find_slot, put_secret
+    from infragen.target import check_credentials, open_target
+
+    cfg = load_config(config_path).env(env_name)
+    slot = find_slot(cfg, function, key)
+    region = target_flags.pop("region") or cfg.region
+    with open_target(region, state_dir=_project_root(config_path) / ".infragen",
+                     console=Console(), **target_flags) as clients:
+        check_credentials(clients)
+        version = put_secret(clients.ssm, cfg, slot, value)
+    click.echo(f"{slot.parameter}: stored as SecureString (version {version}); value not shown.")
+    return EXIT_OK
+
+
+def secrets_status(config_path: Path, env_name: str, target_flags: dict) -> int:
+    from infragen.console import Console
+    from infragen.secrets import secret_status
+    from infragen.target import check_credentials, open_target
+
+    cfg = load_config(config_path).env(env_name)
+    region = target_flags.pop("region") or cfg.region
+    with open_target(region, state_dir=_project_root(config_path) / ".infragen",
+                     console=Console(), **target_flags) as clients:
+        check_credentials(clients)
+        rows = secret_status(clients.ssm, cfg)
+    for slot, state in rows:
+        click.echo(f"{slot.function:<15} {slot.key:<12} {slot.parameter:<45} {state}")
+    return EXIT_OK if all(state != "missing" for _, state in rows) else EXIT_FAILED
+
+
+def local(config_path: Path, action: str, port: int | None) -> int:
+    from infragen import local as emulator
+
+    state_dir = _project_root(config_path) / ".infragen"
+    if action == "start":
+        server = emulator.start(state_dir, port)
+        click.echo(f"Local emulator running at {server.endpoint_url} (pid {server.pid}); "
+                   f"`infragen deploy --local` uses it. Stop with `infragen local stop`.")
+        return EXIT_OK
+    if action == "stop":
+        found = emulator.stop(state_dir)
+        click.echo("Local emulator stopped." if found.state == "running" else "Local emulator was not running.")
+        return EXIT_OK
+    current = emulator.status(state_dir)
+    if current.state == "running":
+        click.echo(f"running at {current.server.endpoint_url} (pid {current.server.pid})")
+        return EXIT_OK
+    click.echo("stopped" + (" (cleaned up state of a dead server)" if current.state == "stale" else ""))
+    return EXIT_FAILED

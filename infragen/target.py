@@ -5,10 +5,11 @@ The only module that creates boto3 sessions and clients; everything else receive
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 import boto3
 import botocore.session
@@ -16,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from infragen import __version__
-from infragen.errors import AwsError, ConfigError
+from infragen.errors import AwsError, ConfigError, UsageError
 
 Kind = Literal["aws", "endpoint", "local"]
 _KINDS = ("aws", "endpoint", "local")
@@ -165,3 +166,31 @@ def _on_ec2() -> bool:
         except OSError:
             continue
     return False
+
+
+@contextmanager
+def open_target(region: str, *, local: bool, endpoint_url: str | None, profile: str | None,
+                state_dir: Path, console) -> Iterator[Clients]:
+    """Clients for the target the command-line flags name: --local, --endpoint-url, or AWS."""
+    if local and endpoint_url:
+        raise UsageError("--local and --endpoint-url cannot be combined", hint="pick one target")
+    if local:
+        from infragen.local import local_endpoint
+
+        with local_endpoint(state_dir, console) as url:
+            yield make_session(Target(kind="local", region=region, endpoint_url=url))
+    elif endpoint_url:
+        yield make_session(Target(kind="endpoint", region=region, profile=profile,
+                                  endpoint_url=endpoint_url))
+    else:
+        yield make_session(Target(kind="aws", region=region, profile=profile))
+
+
+def handler_environment(clients: Clients) -> dict[str, str]:
+    """Variables that point handler code run in-process (boto3) at the same target."""
+    if clients.target.kind == "aws":
+        return {}
+    credentials = clients.session.get_credentials().get_frozen_credentials()
+    return {"AWS_ENDPOINT_URL": clients.target.endpoint_url,
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key}
