@@ -16,7 +16,7 @@ from botocore.parsers import ResponseParserError
 
 from infragen.deploy.aws_errors import code, message
 from infragen.deploy.polling import Deadline, Timing, poll
-from infragen.errors import DeployFailed, WaitTimeout
+from infragen.errors import DeployFailed, Interrupted, WaitTimeout
 
 _EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed")
 _SETTLED = {"CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"}
@@ -72,7 +72,7 @@ def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
     """Wait until the change set is ready and return all its changes (every page).
 
     An empty change set is deleted and raises NoChanges; any other failure deletes it and
-    raises DeployFailed with CloudFormation's reason; running out of time deletes it too.
+    raises DeployFailed with CloudFormation's reason; running out of time or Ctrl-C deletes it too.
     """
     try:
         page = poll(lambda: cfn.describe_change_set(ChangeSetName=change_set.arn), _settled, timing)
@@ -83,6 +83,9 @@ def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
             f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted, nothing was changed.",
             hint="Try again, or allow more time with a longer wait timeout.",
         ) from None
+    except KeyboardInterrupt:
+        delete(cfn, change_set.arn)
+        raise Interrupted("Stopped before deploying; the change set was deleted, nothing was changed.") from None
     if page["Status"] == "CREATE_COMPLETE":
         return _all_changes(cfn, change_set.arn, page)
     reason = page.get("StatusReason") or page["Status"]

@@ -30,7 +30,8 @@ def with_props(resource, **props):
 CASES = [
     # (name, type, old, new, expected reasons — exact)
     ("role policy: new action", "AWS::IAM::Role", ROLE,
-     with_props(ROLE, Policies=[{"PolicyName": "app", "PolicyDocument": doc(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::b/*"))}]),
+     with_props(ROLE, Policies=[{"PolicyName": "app",
+                                 "PolicyDocument": doc(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::b/*"))}]),
      ["role policy app: allows s3:PutObject on arn:aws:s3:::b/*"]),
     ("role policy: resource widened to *", "AWS::IAM::Role", ROLE,
      with_props(ROLE, Policies=[{"PolicyName": "app", "PolicyDocument": doc(allow("s3:GetObject", "*"))}]),
@@ -42,7 +43,8 @@ CASES = [
          {**READ, "Condition": {"Bool": {"aws:SecureTransport": "true"}}})}]), ROLE,
      ["role policy app: allows s3:GetObject on arn:aws:s3:::b/*"]),
     ("role: new trusted principal", "AWS::IAM::Role", ROLE,
-     with_props(ROLE, AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
+     with_props(ROLE, AssumeRolePolicyDocument=doc(
+         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
      ["trust policy: allows sts:AssumeRole to AWS:*"]),
     ("role: managed policy attached", "AWS::IAM::Role", ROLE,
      with_props(ROLE, ManagedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"]),

@@ -7,7 +7,7 @@ from botocore.stub import ANY
 from infragen.deploy import changeset
 from infragen.deploy.changeset import ChangeSet, NoChanges
 from infragen.deploy.polling import Timing
-from infragen.errors import DeployFailed, WaitTimeout
+from infragen.errors import DeployFailed, Interrupted, WaitTimeout
 from tests.deploy.helpers import CS_ARN, STACK, STACK_ID, change_set_response, resource_change
 
 CS = ChangeSet(CS_ARN, STACK_ID, "UPDATE")
@@ -70,7 +70,9 @@ def test_wait_polls_until_ready_then_reads_every_page(cfn, clock):
     cfn.stub.add_response("describe_change_set", change_set_response("CREATE_PENDING"))
     cfn.stub.add_response("describe_change_set", change_set_response("CREATE_IN_PROGRESS"))
     cfn.stub.add_response("describe_change_set", change_set_response(changes=first, next_token="t1"))
-    cfn.stub.add_response("describe_change_set", change_set_response(changes=second), {"ChangeSetName": CS_ARN, "NextToken": "t1"})
+    cfn.stub.add_response(
+        "describe_change_set", change_set_response(changes=second), {"ChangeSetName": CS_ARN, "NextToken": "t1"}
+    )
     assert changeset.wait(cfn, CS, timing(clock)) == first + second
     assert clock.sleeps == [1.0, 1.0]
 
@@ -82,3 +84,14 @@ def test_wait_is_bounded_and_cleans_up(cfn, clock):
     with pytest.raises(WaitTimeout, match="still CREATE_IN_PROGRESS after 3 s; it was deleted"):
         changeset.wait(cfn, CS, timing(clock, timeout=3))
     assert clock.now == 3
+
+
+def test_ctrl_c_while_waiting_deletes_the_change_set(cfn, clock):
+    def interrupted(_seconds):
+        raise KeyboardInterrupt
+
+    cfn.stub.add_response("describe_change_set", change_set_response("CREATE_IN_PROGRESS"))
+    cfn.stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ARN})
+    with pytest.raises(Interrupted, match="nothing was changed") as stop:
+        changeset.wait(cfn, CS, Timing(60, 1.0, sleep=interrupted, clock=clock))
+    assert stop.value.exit_code == 130

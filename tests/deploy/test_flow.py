@@ -41,7 +41,8 @@ def expect_describe(cfn, status, name=STACK, **kw):
 
 
 def expect_template(cfn, tpl=DEPLOYED):
-    cfn.stub.add_response("get_template", {"TemplateBody": json.dumps(tpl)}, {"StackName": STACK_ID, "TemplateStage": "Original"})
+    expected = {"StackName": STACK_ID, "TemplateStage": "Original"}
+    cfn.stub.add_response("get_template", {"TemplateBody": json.dumps(tpl)}, expected)
 
 
 def expect_change_set(cfn, kind, changes, stack_id=STACK_ID):
@@ -55,7 +56,8 @@ def expect_execution(cfn, final, stack_id=STACK_ID, outputs=OUTPUTS):
     mark = event("m", "REVIEW_IN_PROGRESS", seconds=-5)
     cfn.stub.add_response("describe_stack_events", events_response(mark), {"StackName": stack_id})
     cfn.stub.add_response("execute_change_set", {}, {"ChangeSetName": CS_ARN})
-    cfn.stub.add_response("describe_stacks", stacks_response(final, stack_id=stack_id, outputs=outputs), {"StackName": stack_id})
+    final_stack = stacks_response(final, stack_id=stack_id, outputs=outputs)
+    cfn.stub.add_response("describe_stacks", final_stack, {"StackName": stack_id})
     cfn.stub.add_response("describe_stack_events", events_response(event("d", final, seconds=3), mark))
 
 
@@ -210,7 +212,9 @@ def test_a_busy_stack_is_refused_after_the_bound(cfn, console, clock):
         cfn.stub.add_response("describe_stacks", stacks_response("UPDATE_ROLLBACK_IN_PROGRESS"), {"StackName": STACK_ID})
     with pytest.raises(WaitTimeout) as timeout:
         run(cfn, console, clock, wait_timeout_s=10)
-    assert str(timeout.value).startswith(f"Stack {STACK} is still UPDATE_ROLLBACK_IN_PROGRESS after 10 s; nothing was changed")
+    assert str(timeout.value).startswith(
+        f"Stack {STACK} is still UPDATE_ROLLBACK_IN_PROGRESS after 10 s; nothing was changed"
+    )
 
 
 # --- diff and destroy ---------------------------------------------------------------------------------------------

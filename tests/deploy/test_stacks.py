@@ -70,5 +70,6 @@ def test_describe_reads_the_stack_and_treats_does_not_exist_as_none(cfn):
 
 
 def test_deployed_template_asks_for_the_original_stage(cfn):
-    cfn.stub.add_response("get_template", {"TemplateBody": '{"Resources": {}}'}, {"StackName": STACK, "TemplateStage": "Original"})
+    expected = {"StackName": STACK, "TemplateStage": "Original"}
+    cfn.stub.add_response("get_template", {"TemplateBody": '{"Resources": {}}'}, expected)
     assert deployed_template(cfn, STACK) == {"Resources": {}}

@@ -120,7 +120,9 @@ def test_timeout_says_the_operation_continues_and_how_to_follow_or_cancel(cfn, c
         cfn.stub.add_response("describe_stack_events", events_response(OLD))
     with pytest.raises(WaitTimeout) as timeout:
         watch(cfn, STACK_BEFORE, console, timing(clock, timeout=10), feed, "update")
-    assert str(timeout.value).startswith(f"Stack {STACK} is still UPDATE_IN_PROGRESS after 10 s; the update continues on AWS.")
+    assert str(timeout.value).startswith(
+        f"Stack {STACK} is still UPDATE_IN_PROGRESS after 10 s; the update continues on AWS."
+    )
     assert "infragen status" in timeout.value.hint
     assert f"aws cloudformation cancel-update-stack --stack-name {STACK}" in timeout.value.hint
     assert timeout.value.exit_code == 5 and clock.now == 10
