@@ -73,7 +73,7 @@ def watch(
     def finished(current: DeployedStack | None) -> bool:
         return current is None or stack_status.is_finished(current.status)
 
-    hint = follow_hint(operation, stack.name)
+    hint = _follow_hint(operation, stack.name)
     try:
         final = poll(fetch, finished, timing)
     except Deadline as exc:
@@ -87,7 +87,7 @@ def watch(
         raise Interrupted(f"Stopped watching; the {operation} of stack {stack.name} continues on AWS.", hint=hint)
     status = final.status if final else None
     if not stack_status.succeeded(status, deleting=operation == "delete"):
-        raise DeployFailed(failure_message(stack.name, operation, final, feed.events), hint=failure_hint(final))
+        raise DeployFailed(_failure_message(stack.name, operation, final, feed.events), hint=_failure_hint(final))
     return final
 
 
@@ -110,7 +110,7 @@ def describe_failure(event: dict) -> str:
     )
 
 
-def failure_message(name: str, operation: str, final: DeployedStack | None, events: list[dict]) -> str:
+def _failure_message(name: str, operation: str, final: DeployedStack | None, events: list[dict]) -> str:
     status = final.status if final else "gone"
     lines = [f"The {operation} of stack {name} failed: {status}."]
     cause = root_cause(events)
@@ -121,7 +121,7 @@ def failure_message(name: str, operation: str, final: DeployedStack | None, even
     return "\n".join(lines)
 
 
-def failure_hint(final: DeployedStack | None) -> str | None:
+def _failure_hint(final: DeployedStack | None) -> str | None:
     """What the user can do next, given where the stack ended up."""
     if final is None:
         return None
@@ -135,7 +135,7 @@ def failure_hint(final: DeployedStack | None) -> str | None:
     }.get(final.state)
 
 
-def follow_hint(operation: str, name: str) -> str:
+def _follow_hint(operation: str, name: str) -> str:
     """How to follow, and if possible cancel, an operation left running on AWS."""
     cancel = {
         "update": f"cancel it with `aws cloudformation cancel-update-stack --stack-name {name}`",
