@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_FAILED, InfragenError, UsageError
+from infragen.errors import EXIT_INTERRUPTED, InfragenError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
@@ -24,6 +24,29 @@ def reports_errors(command):
         except InfragenError as exc:
             click.echo(click.style(f"Error: {exc}", fg="red"), err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+    return wrapper
+
+
+def target_options(command):
+    """--local / --endpoint-url / --profile / --region, gathered into `target_flags`."""
+    options = [
+        click.option("--local", is_flag=True,
+                     help="Use the local emulator (moto on 127.0.0.1); see `infragen local`."),
+        click.option("--endpoint-url", metavar="URL", help="Any AWS-compatible endpoint."),
+        click.option("--profile", help="AWS profile (default: the boto3 credential chain)."),
+        click.option("--region", help="AWS region (default: the config's region)."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args, local, endpoint_url, profile, region, **kwargs):
+        flags = {"local": local, "endpoint_url": endpoint_url, "profile": profile, "region": region}
+        return command(*args, target_flags=flags, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
     return wrapper
 
 
@@ -65,23 +88,23 @@ def lint(config_path, templates_dir):
     sys.exit(commands.lint(config_path, templates_dir))
 
 
-def target_options(command):
-    """--local / --endpoint-url / --profile / --region, gathered into `target_flags`."""
-    options = [
-        click.option("--local", is_flag=True,
-                     help="Use the local emulator (moto on 127.0.0.1); see `infragen local`."),
-        click.option("--endpoint-url", metavar="URL", help="Any AWS-compatible endpoint."),
-        click.option("--profile", help="AWS profile (default: the boto3 credential chain)."),
-        click.option("--region", help="AWS region (default: the config's region)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
+@cli.command()
+@CONFIG_OPTION
+@click.option("--env", "env_name", help="Environment (default: the first in the config).")
+@click.option("--yes", "-y", is_flag=True, help="Deploy without asking (needed without a terminal).")
+@click.option("--replace-failed", is_flag=True,
+              help="Delete and recreate a stack whose creation failed (ROLLBACK_COMPLETE).")
+@click.option("--wait-timeout", type=click.FloatRange(1), default=1800, show_default=True,
+              help="Seconds to wait for each CloudFormation operation.")
+@click.option("--outputs-file", type=click.Path(path_type=Path), help="Also write outputs as JSON.")
+@target_options
+@reports_errors
+def deploy(config_path, env_name, yes, replace_failed, wait_timeout, outputs_file, target_flags):
+    """Package, upload, review and deploy the stack; show its outputs."""
+    from infragen import commands
 
-    @functools.wraps(command)
-    def wrapper(*args, local, endpoint_url, profile, region, **kwargs):
-        flags = {"local": local, "endpoint_url": endpoint_url, "profile": profile, "region": region}
-        return command(*args, target_flags=flags, **kwargs)
-    return wrapper
+    sys.exit(commands.deploy(config_path, env_name, yes, replace_failed, wait_timeout,
+                             outputs_file, target_flags))
 
 
 @cli.command()

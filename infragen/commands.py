@@ -162,3 +162,60 @@ def local(config_path: Path, action: str, port: int | None) -> int:
         return EXIT_OK
     click.echo("stopped" + (" (cleaned up state of a dead server)" if current.state == "stale" else ""))
     return EXIT_FAILED
+
+
+def _env(config_path: Path, env_name: str | None):
+    config = load_config(config_path)
+    return config.env(env_name or config.env_names[0])
+
+
+def _open(cfg, config_path: Path, console, target_flags: dict):
+    from infragen.target import open_target
+
+    flags = dict(target_flags)
+    region = flags.pop("region") or cfg.region
+    return open_target(region, state_dir=_project_root(config_path) / ".infragen", console=console,
+                       **flags)
+
+
+def _describe_target(clients, cfg) -> str:
+    target = clients.target
+    where = {"aws": "AWS", "local": "the local emulator", "endpoint": target.endpoint_url}[target.kind]
+    return f"{cfg.stack_name} ({cfg.env}) in {target.region} on {where}"
+
+
+def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: bool,
+           wait_timeout: float, outputs_file: Path | None, target_flags: dict) -> int:
+    from infragen.console import Console
+    from infragen.deploy.flow import format_outputs
+    from infragen.deployment import DeployOptions, deploy_environment, write_outputs_file
+    from infragen.target import require_credentials
+
+    cfg = _env(config_path, env_name)
+    console = Console(assume_yes=yes)
+    options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)
+    with _open(cfg, config_path, console, target_flags) as clients:
+        require_credentials(clients)
+        console.echo(f"Deploying {_describe_target(clients, cfg)}")
+        outcome = deploy_environment(clients, cfg, _project_root(config_path), console, options)
+        if outcome.changed:
+            _harden(clients, cfg, outcome, console)
+    for line in format_outputs(outcome.outputs, are_resources=outcome.outputs_are_resources):
+        console.echo(line)
+    if outputs_file:
+        write_outputs_file(outputs_file, outcome)
+        console.echo(f"Outputs written to {outputs_file}")
+    return EXIT_OK
+
+
+def _harden(clients, cfg, outcome, console) -> None:
+    """Apply what CloudFormation cannot: lock down the VPC's default security group."""
+    from infragen.function_env import stack_resolver
+    from infragen.hardening import lock_down_default_security_group
+
+    vpc_id = (outcome.outputs.get("Vpc") if outcome.outputs_are_resources
+              else stack_resolver(clients.cloudformation, cfg.stack_name)("Vpc"))
+    if vpc_id:
+        removed = lock_down_default_security_group(clients.ec2, vpc_id)
+        if removed:
+            console.echo(f"Locked down the default security group of {vpc_id} ({removed} rules removed).")

@@ -38,3 +38,27 @@ def lint_text(text: str, file: str, region: str) -> list[Finding]:
 def lint_files(paths: list[Path], region: str) -> list[Finding]:
     return [finding for path in paths
             for finding in lint_text(path.read_text(encoding="utf-8"), str(path), region)]
+
+
+def lint_gate(text: str, file: str, region: str, cache_dir: Path, console) -> None:
+    """Block a deploy on cfn-lint errors; remember a clean verdict by template hash."""
+    import hashlib
+
+    import cfnlint.version
+
+    from infragen.errors import UsageError
+
+    digest = hashlib.sha256(f"{cfnlint.version.__version__}\n{region}\n{text}".encode()).hexdigest()
+    verdict = cache_dir / "lint" / f"{digest}.ok"
+    if verdict.exists():
+        return
+    findings = lint_text(text, file, region)
+    for finding in findings:
+        console.warn(str(finding))
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        raise UsageError(f"cfn-lint found {len(errors)} error(s) in {file}; nothing was deployed",
+                         hint="fix the stack code or config, then `infragen render` and retry")
+    if not findings:
+        verdict.parent.mkdir(parents=True, exist_ok=True)
+        verdict.write_text("clean\n")

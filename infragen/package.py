@@ -105,14 +105,21 @@ def package_all(
     kms_key_id: str | None = None,
 ) -> dict[str, Artifact]:
     """Build and upload every function's zip, printing one line per function."""
-    artifacts = {}
-    for function in functions:
-        artifact = build_zip(source_root, function, prefix)
+    artifacts = {function: build_zip(source_root, function, prefix) for function in functions}
+    upload_all(s3, bucket, artifacts, console, kms_key_id=kms_key_id)
+    return artifacts
+
+
+def upload_all(s3, bucket: str, artifacts: dict[str, Artifact], console: Console, *,
+               kms_key_id: str | None = None) -> int:
+    """Upload the zips S3 does not have yet, printing one line per function; return how many."""
+    uploads = 0
+    for function, artifact in artifacts.items():
         uploaded = upload(s3, bucket, artifact, kms_key_id=kms_key_id)
+        uploads += uploaded
         verb = "uploaded" if uploaded else "skipped (already in S3)"
         console.echo(f"  {function}: {verb} ({_human_size(artifact.size)}, sha256 {artifact.sha256[:12]})")
-        artifacts[function] = artifact
-    return artifacts
+    return uploads
 
 
 def _entries(folder: Path, arc_prefix: str) -> Iterator[tuple[str, Path | None]]:

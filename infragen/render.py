@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ def to_json(template_dict: dict) -> str:
 def stack_template(cfg: EnvConfig) -> str:
     from infragen.stack.main import build_stack
 
-    return to_json(build_stack(cfg).to_dict())
+    bootstrap_sha256 = hashlib.sha256(bootstrap_template().encode()).hexdigest()
+    return to_json(build_stack(cfg, bootstrap_sha256).to_dict())
 
 
 def bootstrap_template() -> str:

@@ -118,6 +118,15 @@ def make_session(target: Target) -> Clients:
     return Clients(target, session)
 
 
+def require_credentials(clients: Clients) -> None:
+    """Fail before any call when there are no credentials at all (no network call).
+
+    Credentials AWS rejects surface on the command's first call, before anything changes.
+    """
+    if _credentials(clients.session) is None:
+        raise AwsError("No AWS credentials found.", hint=_CONFIGURE_HINT)
+
+
 def check_credentials(clients: Clients) -> Identity:
     """Fail early, before anything changes, if there are no usable credentials; return whose they are.
 

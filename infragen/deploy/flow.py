@@ -42,26 +42,41 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 
+_DESCRIBE = object()  # sentinel: describe the stack here
+
+
 def deploy_template(
-    cfn, request: DeployRequest, console: Console, *, sleep: Sleep = time.sleep, clock: Clock = time.monotonic
+    cfn,
+    request: DeployRequest,
+    console: Console,
+    *,
+    deployed: stacks.DeployedStack | None | object = _DESCRIBE,
+    prepare: Callable[[DeployRequest], DeployRequest] | None = None,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
 ) -> DeployOutcome:
     """Bring the stack to `request`'s template, parameters and tags, after showing what changes.
 
     A provable no-op creates no change set and costs two API calls (three when the stack has no
     Outputs and its physical ids are listed instead); an empty change set is deleted and
-    reported as "No changes" (success, not an error).
+    reported as "No changes" (success, not an error). `deployed` may be passed when the caller
+    has already described the stack; `prepare` runs only when something changes, before the
+    change set is created (lint, uploads), and returns the request to deploy.
     """
     name = request.stack_name
     timing = Timing(request.wait_timeout_s, request.poll_interval_s, sleep=sleep, clock=clock)
     new_template = stacks.parse_template(request.template_body)
     with aws_errors(f"Reading stack {name}"):
-        deployed = stacks.describe(cfn, name)
+        if deployed is _DESCRIBE:
+            deployed = stacks.describe(cfn, name)
         deployed = prepare_stack(cfn, deployed, console, timing, replace_failed=request.replace_failed)
         old_template = stacks.deployed_template(cfn, deployed.stack_id) if deployed else {}
     if deployed and _unchanged(deployed, old_template, request):
         console.echo(f"No changes: stack {name} is up to date ({deployed.status}).")
         return _outcome(cfn, console, deployed, changed=False)
 
+    if prepare is not None:
+        request = prepare(request)
     with aws_errors(f"Creating a change set for stack {name}"):
         try:
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)

@@ -19,13 +19,15 @@ from infragen.stack.network import add_network
 from infragen.stack.topic import add_error_topic
 
 
-def build_stack(cfg: EnvConfig) -> Template:
+def build_stack(cfg: EnvConfig, bootstrap_sha256: str) -> Template:
     """The whole serverless stack for one environment.
 
     Resources are added so that each one follows everything it refers to: some targets (the
-    local emulator) create resources in template order.
+    local emulator) create resources in template order. The Metadata records which bootstrap
+    template the code bucket comes from, so an unchanged deployed template proves both current.
     """
     t = Template(Description=f"infragen {cfg.env}: serverless API (Lambda, API Gateway, VPC)")
+    t.set_metadata({"infragen": {"environment": cfg.env, "bootstrapTemplateSha256": bootstrap_sha256}})
     _add_code_parameters(t, cfg)
     rest_api = add_rest_api(t, cfg)
     key = add_key(t, cfg)

@@ -1,0 +1,106 @@
+"""`infragen deploy` end to end: bootstrap, package, pre-flight, change set, hardening, outputs.
+
+Receives clients and a console; ordered so that an unchanged stack costs the fewest calls:
+the deployed stack is read first, and lint, bootstrap and uploads happen only on a change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from infragen.config import EnvConfig
+from infragen.console import Console
+from infragen.deploy import stacks
+from infragen.deploy.aws_errors import aws_errors
+from infragen.deploy.flow import DeployOutcome, DeployRequest, deploy_template
+from infragen.deploy.stack_status import State
+from infragen.errors import AwsError
+from infragen.package import Artifact, build_zip, upload_all
+from infragen.render import bootstrap_template, stack_template
+from infragen.stack.names import (
+    ARTIFACT_BUCKET_PARAMETER,
+    ARTIFACT_BUCKET_RESOURCE,
+    code_key_parameter,
+)
+
+PENDING_BUCKET = "<artifact bucket from the bootstrap stack>"
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    replace_failed: bool = False
+    wait_timeout_s: float = 1800.0
+    poll_interval_s: float = 2.0
+
+
+def stack_tags(cfg: EnvConfig) -> dict[str, str]:
+    return {"infragen:environment": cfg.env, "infragen:stack": cfg.stack_name}
+
+
+def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
+    """One reproducible zip per function, built in memory (no AWS call)."""
+    return {fn.name: build_zip(root / "lambda_src", fn.name, cfg.artifact_prefix)
+            for fn in cfg.functions}
+
+
+def code_parameters(bucket: str, artifacts: dict[str, Artifact]) -> dict[str, str]:
+    return {ARTIFACT_BUCKET_PARAMETER: bucket,
+            **{code_key_parameter(name): a.key for name, a in artifacts.items()}}
+
+
+def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptions) -> str:
+    """Create or update the artifact-bucket stack; return the bucket name read from it."""
+    outcome = deploy_template(cfn, DeployRequest(
+        stack_name=cfg.bootstrap_stack, template_body=bootstrap_template(),
+        tags={"infragen:stack": cfg.bootstrap_stack}, replace_failed=options.replace_failed,
+        wait_timeout_s=options.wait_timeout_s, poll_interval_s=options.poll_interval_s,
+    ), console)
+    bucket = outcome.outputs.get("ArtifactBucketName" if not outcome.outputs_are_resources
+                                 else ARTIFACT_BUCKET_RESOURCE)
+    if not bucket:
+        raise AwsError(f"stack {cfg.bootstrap_stack} has no artifact bucket",
+                       hint=f"inspect it with `infragen status`, or delete it and deploy again")
+    return bucket
+
+
+def deploy_environment(clients, cfg: EnvConfig, root: Path, console: Console,
+                       options: DeployOptions) -> DeployOutcome:
+    from infragen.lint import lint_gate
+
+    cfn = clients.cloudformation
+    template_body = stack_template(cfg)
+    artifacts = build_artifacts(cfg, root)
+    with aws_errors(f"Reading stack {cfg.stack_name}"):
+        deployed = stacks.describe(cfn, cfg.stack_name)
+    known_bucket = (deployed.parameters.get(ARTIFACT_BUCKET_PARAMETER)
+                    if deployed and deployed.state is State.READY else None)
+
+    def prepare(request: DeployRequest) -> DeployRequest:
+        """Only when something changes: lint, bootstrap, upload."""
+        lint_gate(template_body, f"{cfg.env}.json (rendered)", cfg.region, root / ".infragen",
+                  console)
+        bucket = ensure_bootstrap(cfn, cfg, console, options)
+        console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
+        upload_all(clients.s3, bucket, artifacts, console)
+        return replace(request, parameters=code_parameters(bucket, artifacts))
+
+    request = DeployRequest(
+        stack_name=cfg.stack_name,
+        template_body=template_body,
+        parameters=code_parameters(known_bucket or PENDING_BUCKET, artifacts),
+        tags=stack_tags(cfg),
+        replace_failed=options.replace_failed,
+        wait_timeout_s=options.wait_timeout_s,
+        poll_interval_s=options.poll_interval_s,
+    )
+    return deploy_template(cfn, request, console, deployed=deployed, prepare=prepare)
+
+
+def write_outputs_file(path: Path, outcome: DeployOutcome) -> None:
+    path.write_text(json.dumps({
+        "stack": outcome.stack_name,
+        "status": outcome.status,
+        "outputs" if not outcome.outputs_are_resources else "physicalIds": outcome.outputs,
+    }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
