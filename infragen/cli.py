@@ -101,10 +101,83 @@ def lint(config_path, templates_dir):
 @reports_errors
 def deploy(config_path, env_name, yes, replace_failed, wait_timeout, outputs_file, target_flags):
     """Package, upload, review and deploy the stack; show its outputs."""
-    from infragen import commands
+    from infragen import stack_commands
 
-    sys.exit(commands.deploy(config_path, env_name, yes, replace_failed, wait_timeout,
-                             outputs_file, target_flags))
+    sys.exit(stack_commands.deploy(config_path, env_name, yes, replace_failed, wait_timeout,
+                                   outputs_file, target_flags))
+
+
+ENV_OPTION = click.option("--env", "env_name", help="Environment (default: the first in the config).")
+WAIT_OPTION = click.option("--wait-timeout", type=click.FloatRange(1), default=1800,
+                           show_default=True, help="Seconds to wait for each operation.")
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@target_options
+@reports_errors
+def diff(config_path, env_name, target_flags):
+    """Show what a deploy would change (change set created, shown, deleted)."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.diff(config_path, env_name, target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@target_options
+@reports_errors
+def status(config_path, env_name, target_flags):
+    """Stack status, recent events, outputs and the live code keys."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.status(config_path, env_name, target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@click.option("--include-bootstrap", is_flag=True,
+              help="Also empty and delete the artifact bucket stack.")
+@WAIT_OPTION
+@target_options
+@reports_errors
+def destroy(config_path, env_name, yes, include_bootstrap, wait_timeout, target_flags):
+    """Delete the stack (the artifact bucket is kept unless asked)."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.destroy(config_path, env_name, yes, include_bootstrap, wait_timeout,
+                                    target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@target_options
+@reports_errors
+def bootstrap(config_path, env_name, yes, target_flags):
+    """Create or update the artifact bucket stack."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.bootstrap(config_path, env_name, yes, target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Write the zips here instead of uploading them.")
+@target_options
+@reports_errors
+def package(config_path, env_name, out_dir, target_flags):
+    """Build reproducible zips; upload the new ones to the artifact bucket."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.package(config_path, env_name, out_dir, target_flags))
 
 
 @cli.command()

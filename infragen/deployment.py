@@ -65,42 +65,52 @@ def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptio
     return bucket
 
 
-def deploy_environment(clients, cfg: EnvConfig, root: Path, console: Console,
-                       options: DeployOptions) -> DeployOutcome:
-    from infragen.lint import lint_gate
+def deploy_request(cfg: EnvConfig, artifacts: dict[str, Artifact],
+                   deployed: stacks.DeployedStack | None,
+                   options: DeployOptions = DeployOptions()) -> DeployRequest:
+    """The request as far as it is known before anything is uploaded.
 
-    cfn = clients.cloudformation
-    template_body = stack_template(cfg)
-    artifacts = build_artifacts(cfg, root)
-    with aws_errors(f"Reading stack {cfg.stack_name}"):
-        deployed = stacks.describe(cfn, cfg.stack_name)
+    The bucket comes from the deployed stack; with content-addressed keys, equal parameters mean
+    the same code is already live.
+    """
     known_bucket = (deployed.parameters.get(ARTIFACT_BUCKET_PARAMETER)
                     if deployed and deployed.state is State.READY else None)
-
-    def prepare(request: DeployRequest) -> DeployRequest:
-        """Only when something changes: lint, bootstrap, upload."""
-        lint_gate(template_body, f"{cfg.env}.json (rendered)", cfg.region, root / ".infragen",
-                  console)
-        bucket = ensure_bootstrap(cfn, cfg, console, options)
-        console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
-        upload_all(clients.s3, bucket, artifacts, console)
-        return replace(request, parameters=code_parameters(bucket, artifacts))
-
-    request = DeployRequest(
+    return DeployRequest(
         stack_name=cfg.stack_name,
-        template_body=template_body,
+        template_body=stack_template(cfg),
         parameters=code_parameters(known_bucket or PENDING_BUCKET, artifacts),
         tags=stack_tags(cfg),
         replace_failed=options.replace_failed,
         wait_timeout_s=options.wait_timeout_s,
         poll_interval_s=options.poll_interval_s,
     )
+
+
+def deploy_environment(clients, cfg: EnvConfig, root: Path, console: Console,
+                       options: DeployOptions) -> DeployOutcome:
+    from infragen.lint import lint_gate
+
+    cfn = clients.cloudformation
+    artifacts = build_artifacts(cfg, root)
+    with aws_errors(f"Reading stack {cfg.stack_name}"):
+        deployed = stacks.describe(cfn, cfg.stack_name)
+    request = deploy_request(cfg, artifacts, deployed, options)
+
+    def prepare(request: DeployRequest) -> DeployRequest:
+        """Only when something changes: lint, bootstrap, upload."""
+        lint_gate(request.template_body, f"{cfg.env}.json (rendered)", cfg.region,
+                  root / ".infragen", console)
+        bucket = ensure_bootstrap(cfn, cfg, console, options)
+        console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
+        upload_all(clients.s3, bucket, artifacts, console)
+        return replace(request, parameters=code_parameters(bucket, artifacts))
+
     return deploy_template(cfn, request, console, deployed=deployed, prepare=prepare)
 
 
-def write_outputs_file(path: Path, outcome: DeployOutcome) -> None:
-    path.write_text(json.dumps({
-        "stack": outcome.stack_name,
-        "status": outcome.status,
-        "outputs" if not outcome.outputs_are_resources else "physicalIds": outcome.outputs,
-    }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def write_outputs_file(path: Path, outcome: DeployOutcome, outputs: dict[str, str]) -> None:
+    """Outputs as JSON; physical ids too when the target returned no outputs."""
+    document = {"stack": outcome.stack_name, "status": outcome.status, "outputs": outputs}
+    if outcome.outputs_are_resources:
+        document["physicalIds"] = outcome.outputs
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")

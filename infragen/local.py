@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 import os
 import signal
 import socket
@@ -141,19 +142,32 @@ def local_endpoint(state_dir: Path, console: Console) -> Iterator[str]:
         yield current.server.endpoint_url
         return
     server_class = _require_moto()
-    werkzeug_log = logging.getLogger("werkzeug")
-    previous_level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)  # no per-request lines in the command's output
     server = server_class(ip_address=HOST, port=0, verbose=False)
-    server.start()
-    try:
-        port = server.get_host_and_port()[1]
-        _configure(port)
-        console.warn(_IN_PROCESS_NOTICE)
-        yield f"http://{HOST}:{port}"
-    finally:
-        server.stop()
-        werkzeug_log.setLevel(previous_level)
+    with _quiet_emulator():
+        server.start()
+        try:
+            port = server.get_host_and_port()[1]
+            _configure(port)
+            console.warn(_IN_PROCESS_NOTICE)
+            yield f"http://{HOST}:{port}"
+        finally:
+            server.stop()
+
+
+@contextmanager
+def _quiet_emulator() -> Iterator[None]:
+    """Keep the in-process emulator's request lines and coverage warnings out of the output."""
+    loggers = {name: logging.getLogger(name) for name in ("werkzeug", "moto")}
+    previous = {name: log.level for name, log in loggers.items()}
+    for log in loggers.values():
+        log.setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"moto\.")
+        try:
+            yield
+        finally:
+            for name, log in loggers.items():
+                log.setLevel(previous[name])
 
 
 def _require_moto():

@@ -73,6 +73,8 @@ def policy_grants(document: Any, where: str, realm: str = "") -> Grants:
     `where` names the document; a wildcard covers grants across documents of the same `realm`
     (e.g. all inline policies of one role).
     """
+    if isinstance(document, dict) and isinstance(document.get("Fn::Sub"), str) and len(document) == 1:
+        document = document["Fn::Sub"]  # policy text with ${...} placeholders: still JSON
     if isinstance(document, str):
         try:
             document = json.loads(document)

@@ -84,6 +84,8 @@ def deploy_template(
             console.echo(f"No changes: stack {name} is up to date.")
             return _outcome(cfn, console, deployed, changed=False)
     rows = review.review_rows(changes, old_template, new_template)
+    if deployed:
+        rows = review.with_parameter_changes(rows, deployed.parameters, request.parameters, new_template)
     _show(console, rows)
 
     try:
@@ -136,6 +138,8 @@ def diff_template(
             return []
         changeset.delete(cfn, change_set.arn)
     rows = review.review_rows(changes, old_template, new_template)
+    if deployed:
+        rows = review.with_parameter_changes(rows, deployed.parameters, request.parameters, new_template)
     _show(console, rows)
     return rows
 
@@ -217,5 +221,5 @@ def _outcome(
         with aws_errors(f"Listing the resources of stack {stack.name}"):
             outputs, are_resources = stacks.physical_ids(cfn, stack.stack_id), True
         if outputs:
-            console.echo("The stack returned no Outputs; showing its resources' physical ids instead.")
+            console.echo("The stack returned no Outputs; reading its resources' physical ids instead.")
     return DeployOutcome(stack.name, changed, stack.status, outputs, are_resources, tuple(rows))

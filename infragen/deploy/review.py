@@ -9,7 +9,7 @@ API's per-property Details (whether a change recreates the resource) when it has
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 from typing import Any
 
@@ -69,6 +69,45 @@ def review_rows(changes: list[dict], old_template: dict, new_template: dict) -> 
             )
         )
     return rows
+
+
+def with_parameter_changes(rows: list[ChangeRow], old_parameters: dict, new_parameters: dict,
+                           template: dict) -> list[ChangeRow]:
+    """Show parameter-driven changes (e.g. a new code key) on the resources that use them.
+
+    CloudFormation lists such a resource only as "Dynamic", and some targets not at all; the
+    before → after values come from the parameters.
+    """
+    changed = {name for name, value in new_parameters.items() if old_parameters.get(name) != value}
+    by_id = {row.logical_id: row for row in rows}
+    for logical_id, resource in template.get("Resources", {}).items():
+        props = tuple(
+            PropertyChange(path, old_parameters.get(name, ABSENT), new_parameters[name],
+                           note=f"parameter {name}")
+            for path, name in _parameter_refs(resource.get("Properties", {}), "Properties")
+            if name in changed
+        )
+        if not props:
+            continue
+        row = by_id.get(logical_id)
+        if row is None:
+            by_id[logical_id] = ChangeRow("Modify", logical_id, resource.get("Type", ""), "?", props)
+        elif row.action != "Add":
+            by_id[logical_id] = replace(row, properties=row.properties + props)
+    return list(by_id.values())
+
+
+def _parameter_refs(value: Any, path: str):
+    """(path, name) of every {"Ref": name} inside a value."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            yield path, value["Ref"]
+            return
+        for key, inner in value.items():
+            yield from _parameter_refs(inner, _join(path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _parameter_refs(inner, f"{path}[{index}]")
 
 
 def local_changes(old_template: dict, new_template: dict) -> list[dict]:
@@ -174,6 +213,9 @@ def describe_property(change: PropertyChange) -> str:
 
 
 def format_value(value: Any, limit: int = MAX_VALUE) -> str:
-    """Compact JSON, cut to `limit` characters with an ellipsis."""
+    """Compact JSON, cut to `limit` characters by an ellipsis in the middle (ends stay readable)."""
     text = repr(value) if value is ABSENT else json.dumps(value, separators=(",", ":"), default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]

@@ -149,3 +149,19 @@ def test_narrowing_a_deny_broadens():
     new = res({"PolicyName": "p", "PolicyDocument": doc({"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"})})
     assert reasons("AWS::IAM::Policy", old, new) == ["removes policy p: denies s3:* on *"]
     assert reasons("AWS::IAM::Policy", new, old) == []
+
+
+def test_key_policy_given_as_sub_text_is_read_statement_by_statement():
+    import json
+
+    def key(*statements):
+        text = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+        return {"Properties": {"KeyPolicy": {"Fn::Sub": text}}}
+
+    admin = {"Effect": "Allow", "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+             "Action": "kms:*", "Resource": "*"}
+    logs = {"Effect": "Allow", "Principal": {"Service": "logs.${AWS::Region}.amazonaws.com"},
+            "Action": "kms:Decrypt*", "Resource": "*"}
+    assert reasons("AWS::KMS::Key", key(admin), key(admin)) == []
+    [reason] = reasons("AWS::KMS::Key", key(admin), key(admin, logs))
+    assert "logs.${AWS::Region}.amazonaws.com" in reason and "computed" not in reason

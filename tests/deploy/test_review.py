@@ -74,9 +74,24 @@ def test_render_is_a_plain_table_with_details_and_broadening_marks():
     assert render([]) == ["No resource changes."]
 
 
-def test_long_values_are_truncated():
-    assert format_value("x" * 200).endswith("…") and len(format_value("x" * 200)) == 60
+def test_long_values_keep_both_ends_around_an_ellipsis():
+    value = format_value("start-" + "x" * 200 + "-end")
+    assert len(value) == 60 and value.startswith('"start-') and value.endswith('-end"') and "…" in value
     assert format_value(ABSENT) == "(none)"
+
+
+def test_parameter_changes_appear_on_the_resources_that_use_them():
+    from infragen.deploy.review import with_parameter_changes
+
+    fn = {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": {"Ref": "CodeKey"}}}}
+    rows = with_parameter_changes([], {"CodeKey": "a.zip", "Bucket": "b"}, {"CodeKey": "c.zip", "Bucket": "b"},
+                                  template(Fn=fn))
+    [row] = rows
+    assert (row.action, row.logical_id) == ("Modify", "Fn")
+    [prop] = row.properties
+    assert (prop.path, prop.before, prop.after, prop.note) == (
+        "Properties.Code.S3Key", "a.zip", "c.zip", "parameter CodeKey")
+    assert with_parameter_changes([], {"CodeKey": "a.zip"}, {"CodeKey": "a.zip"}, template(Fn=fn)) == []
 
 
 def test_local_changes_for_a_stack_that_does_not_exist_yet():

@@ -1,0 +1,222 @@
+"""What the stack commands do (deploy, diff, status, destroy, bootstrap, package); exit codes."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from infragen.config import load_config
+from infragen.console import Console
+from infragen.errors import EXIT_OK
+
+RECENT_EVENTS = 10
+
+
+def _env(config_path: Path, env_name: str | None):
+    config = load_config(config_path)
+    return config.env(env_name or config.env_names[0])
+
+
+def _root(config_path: Path) -> Path:
+    return config_path.resolve().parent
+
+
+@contextmanager
+def _open(cfg, config_path: Path, console: Console, target_flags: dict) -> Iterator:
+    """Clients for the target the flags name, after checking credentials exist (no network)."""
+    from infragen.target import open_target, require_credentials
+
+    flags = dict(target_flags)
+    region = flags.pop("region") or cfg.region
+    with open_target(region, state_dir=_root(config_path) / ".infragen", console=console,
+                     **flags) as clients:
+        require_credentials(clients)
+        yield clients
+
+
+def _where(clients, cfg) -> str:
+    target = clients.target
+    place = {"aws": "AWS", "local": "the local emulator", "endpoint": target.endpoint_url}[target.kind]
+    return f"{cfg.stack_name} ({cfg.env}) in {target.region} on {place}"
+
+
+def _show_outputs(console: Console, cfg, outcome_outputs: dict, are_resources: bool,
+                  region: str) -> dict:
+    """Print outputs; when the target gave none, derive them from physical ids. Return them."""
+    from infragen.deploy.flow import format_outputs
+    from infragen.outputs import derive_outputs
+    from infragen.render import stack_template
+
+    outputs = outcome_outputs
+    if are_resources:
+        outputs = derive_outputs(json.loads(stack_template(cfg)), outcome_outputs, region)
+        console.echo("Outputs derived from the resources' physical ids (attributes such as ARNs "
+                      "need `infragen status` on AWS):")
+    for line in format_outputs(outputs):
+        console.echo(line)
+    return outputs
+
+
+def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: bool,
+           wait_timeout: float, outputs_file: Path | None, target_flags: dict) -> int:
+    from infragen.deployment import DeployOptions, deploy_environment, write_outputs_file
+
+    cfg = _env(config_path, env_name)
+    console = Console(assume_yes=yes)
+    options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)
+    with _open(cfg, config_path, console, target_flags) as clients:
+        console.echo(f"Deploying {_where(clients, cfg)}")
+        outcome = deploy_environment(clients, cfg, _root(config_path), console, options)
+        if outcome.changed:
+            _harden(clients, cfg, outcome, console)
+        outputs = _show_outputs(console, cfg, outcome.outputs, outcome.outputs_are_resources,
+                                clients.target.region)
+    if outputs_file:
+        write_outputs_file(outputs_file, outcome, outputs)
+        console.echo(f"Outputs written to {outputs_file}")
+    return EXIT_OK
+
+
+def _harden(clients, cfg, outcome, console: Console) -> None:
+    """Apply what CloudFormation cannot: lock down the VPC's default security group."""
+    from infragen.function_env import stack_resolver
+    from infragen.hardening import lock_down_default_security_group
+
+    vpc_id = (outcome.outputs.get("Vpc") if outcome.outputs_are_resources
+              else stack_resolver(clients.cloudformation, cfg.stack_name)("Vpc"))
+    if vpc_id:
+        removed = lock_down_default_security_group(clients.ec2, vpc_id)
+        if removed:
+            console.echo(f"Locked down the default security group of {vpc_id} "
+                         f"({removed} rule(s) removed).")
+
+
+def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
+    """Show what a deploy would change, without changing anything."""
+    from infragen.deploy import stacks
+    from infragen.deploy.aws_errors import aws_errors
+    from infragen.deploy.flow import diff_template
+    from infragen.deployment import build_artifacts, deploy_request
+
+    cfg = _env(config_path, env_name)
+    console = Console()
+    with _open(cfg, config_path, console, target_flags) as clients:
+        with aws_errors(f"Reading stack {cfg.stack_name}"):
+            deployed = stacks.describe(clients.cloudformation, cfg.stack_name)
+        console.echo(f"Comparing with {_where(clients, cfg)}")
+        rows = diff_template(clients.cloudformation,
+                             deploy_request(cfg, build_artifacts(cfg, _root(config_path)), deployed),
+                             console)
+    console.echo(f"{len(rows)} change(s); nothing was deployed.")
+    return EXIT_OK
+
+
+def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
+    """Stack status, recent events, outputs, and which code is live."""
+    from infragen.deploy import stacks
+    from infragen.deploy.aws_errors import aws_errors
+    from infragen.deploy.watch import format_event
+    from infragen.deployment import build_artifacts
+    from infragen.stack.names import code_key_parameter
+
+    cfg = _env(config_path, env_name)
+    console = Console()
+    with _open(cfg, config_path, console, target_flags) as clients:
+        cfn = clients.cloudformation
+        with aws_errors(f"Reading stack {cfg.stack_name}"):
+            deployed = stacks.describe(cfn, cfg.stack_name)
+            if deployed is None:
+                console.echo(f"{_where(clients, cfg)}: not deployed.")
+                return EXIT_OK
+            console.echo(f"{_where(clients, cfg)}: {deployed.status}"
+                         + (f" ({deployed.status_reason})" if deployed.status_reason else ""))
+            events = cfn.describe_stack_events(StackName=deployed.stack_id)["StackEvents"]
+            console.echo("Recent events:")
+            for event in reversed(events[:RECENT_EVENTS]):
+                console.echo("  " + format_event(event))
+            outputs, are_resources = deployed.outputs, False
+            if not outputs:
+                outputs, are_resources = stacks.physical_ids(cfn, deployed.stack_id), True
+        _show_outputs(console, cfg, outputs, are_resources, clients.target.region)
+    console.echo("Code:")
+    local = build_artifacts(cfg, _root(config_path))
+    for name, artifact in local.items():
+        live = deployed.parameters.get(code_key_parameter(name), "?")
+        same = "same as local source" if live == artifact.key else "differs from local source"
+        console.echo(f"  {name}: {live} ({same})")
+    return EXIT_OK
+
+
+def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstrap: bool,
+            wait_timeout: float, target_flags: dict) -> int:
+    from infragen.deploy.flow import destroy as destroy_stack
+
+    cfg = _env(config_path, env_name)
+    console = Console(assume_yes=yes)
+    with _open(cfg, config_path, console, target_flags) as clients:
+        if clients.target.kind == "aws":
+            console.warn("Lambda functions in a VPC leave network interfaces that AWS releases "
+                         "slowly: deleting this stack can take 20-40 minutes.")
+        destroy_stack(clients.cloudformation, cfg.stack_name, console, wait_timeout)
+        if include_bootstrap:
+            _destroy_bootstrap(clients, cfg, console, wait_timeout)
+        else:
+            console.echo(f"Kept the artifact stack {cfg.bootstrap_stack} (other environments use "
+                         f"it); pass --include-bootstrap to delete it and its bucket too.")
+    return EXIT_OK
+
+
+def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> None:
+    from infragen.deploy.flow import destroy as destroy_stack
+    from infragen.function_env import stack_resolver
+    from infragen.package import empty_bucket
+    from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
+
+    bucket = stack_resolver(clients.cloudformation, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+    if bucket:
+        console.confirm(f"Delete every object version in s3://{bucket}?",
+                        refuse_hint="re-run with --yes to delete without a prompt")
+        console.echo(f"Emptied s3://{bucket} ({empty_bucket(clients.s3, bucket)} object versions).")
+    destroy_stack(clients.cloudformation, cfg.bootstrap_stack, console, wait_timeout)
+
+
+def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict) -> int:
+    from infragen.deployment import DeployOptions, ensure_bootstrap
+
+    cfg = _env(config_path, env_name)
+    console = Console(assume_yes=yes)
+    with _open(cfg, config_path, console, target_flags) as clients:
+        bucket = ensure_bootstrap(clients.cloudformation, cfg, console, DeployOptions())
+    console.echo(f"Artifact bucket: {bucket}")
+    return EXIT_OK
+
+
+def package(config_path: Path, env_name: str | None, out_dir: Path | None,
+            target_flags: dict) -> int:
+    """Build the zips; write them to a folder, or upload them to the artifact bucket."""
+    from infragen.deployment import build_artifacts
+    from infragen.errors import UsageError
+    from infragen.function_env import stack_resolver
+    from infragen.package import upload_all
+    from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
+
+    cfg = _env(config_path, env_name)
+    console = Console()
+    artifacts = build_artifacts(cfg, _root(config_path))
+    if out_dir:
+        for artifact in artifacts.values():
+            path = out_dir / artifact.key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(artifact.data)
+            console.echo(f"  {artifact.function}: {path} ({artifact.size} bytes)")
+        return EXIT_OK
+    with _open(cfg, config_path, console, target_flags) as clients:
+        bucket = stack_resolver(clients.cloudformation, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+        if not bucket:
+            raise UsageError(f"the artifact stack {cfg.bootstrap_stack} is not deployed",
+                             hint="run `infragen bootstrap` (or `infragen deploy`) first")
+        console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
+        upload_all(clients.s3, bucket, artifacts, console)
+    return EXIT_OK
