@@ -11,6 +11,10 @@ import click
 from infragen.errors import Aborted
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 @dataclass
 class Console:
     """Writes progress to stdout, problems to stderr, and asks before risky actions.
@@ -22,7 +26,7 @@ class Console:
     assume_yes: bool = False
     out: TextIO | None = None
     err: TextIO | None = None
-    interactive: Callable[[], bool] = field(default=lambda: sys.stdin.isatty())
+    interactive: Callable[[], bool] = field(default=lambda: stdin_is_terminal())
 
     def echo(self, message: str = "", **style) -> None:
         click.echo(click.style(message, **style) if style else message, file=self.out)
