@@ -8,6 +8,7 @@ import click
 
 from infragen.config import load_config
 from infragen.errors import EXIT_FAILED, EXIT_OK, UsageError
+from infragen.project import load_env, project_root, state_dir, target_clients
 
 
 def _selected_envs(config, env_name: str | None, all_envs: bool) -> list[str]:
@@ -59,10 +60,6 @@ def lint(config_path: Path, templates_dir: Path) -> int:
     return EXIT_FAILED if findings else EXIT_OK
 
 
-def _project_root(config_path: Path) -> Path:
-    return config_path.resolve().parent
-
-
 def invoke(config_path: Path, function: str, env_name: str | None, event_source: str | None,
            target_flags: dict) -> int:
     """Run one handler in-process with the environment its deployed function would get."""
@@ -73,19 +70,18 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     from infragen.invoke import load_event, run_handler
     from infragen.render import stack_template
     from infragen.stack.names import function_name
-    from infragen.target import handler_environment, open_target
+    from infragen.target import handler_environment
 
-    config = load_config(config_path)
-    cfg = config.env(env_name or config.env_names[0])
+    cfg = load_env(config_path, env_name)
     fn = _function(cfg, function)
-    root = _project_root(config_path)
+    root = project_root(config_path)
     event = load_event(event_source or root / "lambda_src" / "events" / EVENT_FILES[fn.name])
     template = json.loads(stack_template(cfg))
-    console = Console(out=None)
-    region = target_flags.pop("region") or cfg.region
-    with open_target(region, state_dir=root / ".infragen", console=console, **target_flags) as clients:
+    # No credential check: without them, stack references become placeholders.
+    with target_clients(cfg, config_path, Console(), target_flags, check=None) as clients:
         variables = function_environment(template, fn.name,
                                          stack_resolver(clients.cloudformation, cfg.stack_name))
+        region = clients.target.region
         variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
         result = run_handler(root / "lambda_src", fn.name, event, variables,
                              timeout_s=fn.timeout, memory_mb=fn.memory,
@@ -114,14 +110,10 @@ def secrets_set(config_path: Path, env_name: str, function: str, key: str, value
                 target_flags: dict) -> int:
     from infragen.console import Console
     from infragen.secrets import find_slot, put_secret
-    from infragen.target import check_credentials, open_target
 
-    cfg = load_config(config_path).env(env_name)
+    cfg = load_env(config_path, env_name)
     slot = find_slot(cfg, function, key)
-    region = target_flags.pop("region") or cfg.region
-    with open_target(region, state_dir=_project_root(config_path) / ".infragen",
-                     console=Console(), **target_flags) as clients:
-        check_credentials(clients)
+    with target_clients(cfg, config_path, Console(), target_flags, check="verified") as clients:
         version = put_secret(clients.ssm, cfg, slot, value)
     click.echo(f"{slot.parameter}: stored as SecureString (version {version}); value not shown.")
     return EXIT_OK
@@ -130,13 +122,9 @@ def secrets_set(config_path: Path, env_name: str, function: str, key: str, value
 def secrets_status(config_path: Path, env_name: str, target_flags: dict) -> int:
     from infragen.console import Console
     from infragen.secrets import secret_status
-    from infragen.target import check_credentials, open_target
 
-    cfg = load_config(config_path).env(env_name)
-    region = target_flags.pop("region") or cfg.region
-    with open_target(region, state_dir=_project_root(config_path) / ".infragen",
-                     console=Console(), **target_flags) as clients:
-        check_credentials(clients)
+    cfg = load_env(config_path, env_name)
+    with target_clients(cfg, config_path, Console(), target_flags, check="verified") as clients:
         rows = secret_status(clients.ssm, cfg)
     for slot, state in rows:
         click.echo(f"{slot.function:<15} {slot.key:<12} {slot.parameter:<45} {state}")
@@ -146,17 +134,17 @@ def secrets_status(config_path: Path, env_name: str, target_flags: dict) -> int:
 def local(config_path: Path, action: str, port: int | None) -> int:
     from infragen import local as emulator
 
-    state_dir = _project_root(config_path) / ".infragen"
+    folder = state_dir(config_path)
     if action == "start":
-        server = emulator.start(state_dir, port)
+        server = emulator.start(folder, port)
         click.echo(f"Local emulator running at {server.endpoint_url} (pid {server.pid}); "
                    f"`infragen deploy --local` uses it. Stop with `infragen local stop`.")
         return EXIT_OK
     if action == "stop":
-        found = emulator.stop(state_dir)
+        found = emulator.stop(folder)
         click.echo("Local emulator stopped." if found.state == "running" else "Local emulator was not running.")
         return EXIT_OK
-    current = emulator.status(state_dir)
+    current = emulator.status(folder)
     if current.state == "running":
         click.echo(f"running at {current.server.endpoint_url} (pid {current.server.pid})")
         return EXIT_OK

@@ -3,43 +3,13 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from infragen.config import load_config
 from infragen.console import Console
 from infragen.errors import EXIT_OK
+from infragen.project import describe_target, load_env, project_root, target_clients
 
 RECENT_EVENTS = 10
-
-
-def _env(config_path: Path, env_name: str | None):
-    config = load_config(config_path)
-    return config.env(env_name or config.env_names[0])
-
-
-def _root(config_path: Path) -> Path:
-    return config_path.resolve().parent
-
-
-@contextmanager
-def _open(cfg, config_path: Path, console: Console, target_flags: dict) -> Iterator:
-    """Clients for the target the flags name, after checking credentials exist (no network)."""
-    from infragen.target import open_target, require_credentials
-
-    flags = dict(target_flags)
-    region = flags.pop("region") or cfg.region
-    with open_target(region, state_dir=_root(config_path) / ".infragen", console=console,
-                     **flags) as clients:
-        require_credentials(clients)
-        yield clients
-
-
-def _where(clients, cfg) -> str:
-    target = clients.target
-    place = {"aws": "AWS", "local": "the local emulator", "endpoint": target.endpoint_url}[target.kind]
-    return f"{cfg.stack_name} ({cfg.env}) in {target.region} on {place}"
 
 
 def _show_outputs(console: Console, cfg, outcome_outputs: dict, are_resources: bool,
@@ -63,12 +33,12 @@ def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: b
            wait_timeout: float, outputs_file: Path | None, target_flags: dict) -> int:
     from infragen.deployment import DeployOptions, deploy_environment, write_outputs_file
 
-    cfg = _env(config_path, env_name)
+    cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
     options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)
-    with _open(cfg, config_path, console, target_flags) as clients:
-        console.echo(f"Deploying {_where(clients, cfg)}")
-        outcome = deploy_environment(clients, cfg, _root(config_path), console, options)
+    with target_clients(cfg, config_path, console, target_flags) as clients:
+        console.echo(f"Deploying {describe_target(clients, cfg)}")
+        outcome = deploy_environment(clients, cfg, project_root(config_path), console, options)
         if outcome.changed:
             _harden(clients, cfg, outcome, console)
         outputs = _show_outputs(console, cfg, outcome.outputs, outcome.outputs_are_resources,
@@ -100,14 +70,14 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deploy.flow import diff_template
     from infragen.deployment import build_artifacts, deploy_request
 
-    cfg = _env(config_path, env_name)
+    cfg = load_env(config_path, env_name)
     console = Console()
-    with _open(cfg, config_path, console, target_flags) as clients:
+    with target_clients(cfg, config_path, console, target_flags) as clients:
         with aws_errors(f"Reading stack {cfg.stack_name}"):
             deployed = stacks.describe(clients.cloudformation, cfg.stack_name)
-        console.echo(f"Comparing with {_where(clients, cfg)}")
-        rows = diff_template(clients.cloudformation,
-                             deploy_request(cfg, build_artifacts(cfg, _root(config_path)), deployed),
+        console.echo(f"Comparing with {describe_target(clients, cfg)}")
+        artifacts = build_artifacts(cfg, project_root(config_path))
+        rows = diff_template(clients.cloudformation, deploy_request(cfg, artifacts, deployed),
                              console)
     console.echo(f"{len(rows)} change(s); nothing was deployed.")
     return EXIT_OK
@@ -121,16 +91,16 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deployment import build_artifacts
     from infragen.stack.names import code_key_parameter
 
-    cfg = _env(config_path, env_name)
+    cfg = load_env(config_path, env_name)
     console = Console()
-    with _open(cfg, config_path, console, target_flags) as clients:
+    with target_clients(cfg, config_path, console, target_flags) as clients:
         cfn = clients.cloudformation
         with aws_errors(f"Reading stack {cfg.stack_name}"):
             deployed = stacks.describe(cfn, cfg.stack_name)
             if deployed is None:
-                console.echo(f"{_where(clients, cfg)}: not deployed.")
+                console.echo(f"{describe_target(clients, cfg)}: not deployed.")
                 return EXIT_OK
-            console.echo(f"{_where(clients, cfg)}: {deployed.status}"
+            console.echo(f"{describe_target(clients, cfg)}: {deployed.status}"
                          + (f" ({deployed.status_reason})" if deployed.status_reason else ""))
             events = cfn.describe_stack_events(StackName=deployed.stack_id)["StackEvents"]
             console.echo("Recent events:")
@@ -141,7 +111,7 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
                 outputs, are_resources = stacks.physical_ids(cfn, deployed.stack_id), True
         _show_outputs(console, cfg, outputs, are_resources, clients.target.region)
     console.echo("Code:")
-    local = build_artifacts(cfg, _root(config_path))
+    local = build_artifacts(cfg, project_root(config_path))
     for name, artifact in local.items():
         live = deployed.parameters.get(code_key_parameter(name), "?")
         same = "same as local source" if live == artifact.key else "differs from local source"
@@ -153,9 +123,9 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
             wait_timeout: float, target_flags: dict) -> int:
     from infragen.deploy.flow import destroy as destroy_stack
 
-    cfg = _env(config_path, env_name)
+    cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
-    with _open(cfg, config_path, console, target_flags) as clients:
+    with target_clients(cfg, config_path, console, target_flags) as clients:
         if clients.target.kind == "aws":
             console.warn("Lambda functions in a VPC leave network interfaces that AWS releases "
                          "slowly: deleting this stack can take 20-40 minutes.")
@@ -185,9 +155,9 @@ def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> N
 def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict) -> int:
     from infragen.deployment import DeployOptions, ensure_bootstrap
 
-    cfg = _env(config_path, env_name)
+    cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
-    with _open(cfg, config_path, console, target_flags) as clients:
+    with target_clients(cfg, config_path, console, target_flags) as clients:
         bucket = ensure_bootstrap(clients.cloudformation, cfg, console, DeployOptions())
     console.echo(f"Artifact bucket: {bucket}")
     return EXIT_OK
@@ -202,9 +172,9 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
     from infragen.package import upload_all
     from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
 
-    cfg = _env(config_path, env_name)
+    cfg = load_env(config_path, env_name)
     console = Console()
-    artifacts = build_artifacts(cfg, _root(config_path))
+    artifacts = build_artifacts(cfg, project_root(config_path))
     if out_dir:
         for artifact in artifacts.values():
             path = out_dir / artifact.key
@@ -212,7 +182,7 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
             path.write_bytes(artifact.data)
             console.echo(f"  {artifact.function}: {path} ({artifact.size} bytes)")
         return EXIT_OK
-    with _open(cfg, config_path, console, target_flags) as clients:
+    with target_clients(cfg, config_path, console, target_flags) as clients:
         bucket = stack_resolver(clients.cloudformation, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
         if not bucket:
             raise UsageError(f"the artifact stack {cfg.bootstrap_stack} is not deployed",
