@@ -49,6 +49,8 @@ def build_stack(cfg: EnvConfig, bootstrap_sha256: str) -> Template:
         outputs[f"{camel(name)}LogGroupName"] = (Ref(f"{camel(name)}LogGroup"),
                                                  f"Log group of {name}")
     outputs["ApiAccessLogGroupName"] = (Ref("ApiAccessLogGroup"), "API access log group")
+    outputs["ApiExecutionLogGroupName"] = (Ref("ApiExecutionLogGroup"), "API execution log group")
+    outputs["FlowLogGroupName"] = (Ref("FlowLogGroup"), "VPC flow log group")
     if api.api_key is not None:
         outputs["ApiKeyId"] = (Ref(api.api_key), "Id of the default API key (value not shown)")
     for name, (value, description) in outputs.items():

@@ -237,7 +237,8 @@ def test_no_secret_values_or_securestring_parameters(template):
 def test_outputs(template):
     assert set(template["Outputs"]) >= {
         "ApiUrl", "ErrorTopicArn", "KeyArn", "HelloFunctionName", "DataProcessorFunctionName",
-        "HelloLogGroupName", "DataProcessorLogGroupName", "ApiAccessLogGroupName"}
+        "HelloLogGroupName", "DataProcessorLogGroupName", "ApiAccessLogGroupName",
+        "ApiExecutionLogGroupName", "FlowLogGroupName"}
 
 
 def test_bootstrap_bucket_is_private_encrypted_versioned_and_tls_only(bootstrap):
