@@ -16,9 +16,9 @@ from infragen.deploy import stacks
 from infragen.deploy.aws_errors import aws_errors
 from infragen.deploy.flow import DeployOutcome, DeployRequest, deploy_template
 from infragen.deploy.stack_status import State
-from infragen.errors import AwsError
+from infragen.errors import AwsError, UsageError
 from infragen.package import Artifact, build_zip, upload_all
-from infragen.render import bootstrap_template, stack_template
+from infragen.render import bootstrap_template
 from infragen.stack.names import (
     ARTIFACT_BUCKET_PARAMETER,
     ARTIFACT_BUCKET_RESOURCE,
@@ -26,6 +26,7 @@ from infragen.stack.names import (
 )
 
 PENDING_BUCKET = "<artifact bucket from the bootstrap stack>"
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts as an inline TemplateBody
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,18 @@ def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptio
     return bucket
 
 
-def deploy_request(cfg: EnvConfig, artifacts: dict[str, Artifact],
+def template_body(rendered: str) -> str:
+    """The rendered template as compact JSON: the same content in about half the bytes."""
+    body = json.dumps(json.loads(rendered), separators=(",", ":"), ensure_ascii=False)
+    size = len(body.encode())
+    if size > TEMPLATE_BODY_LIMIT:
+        raise UsageError(f"the template is {size} bytes, over CloudFormation's inline limit of "
+                         f"{TEMPLATE_BODY_LIMIT}; nothing was deployed",
+                         hint="split the stack, or teach the deploy to pass TemplateURL")
+    return body
+
+
+def deploy_request(cfg: EnvConfig, rendered: str, artifacts: dict[str, Artifact],
                    deployed: stacks.DeployedStack | None,
                    options: DeployOptions = DeployOptions()) -> DeployRequest:
     """The request as far as it is known before anything is uploaded.
@@ -77,7 +89,7 @@ def deploy_request(cfg: EnvConfig, artifacts: dict[str, Artifact],
                     if deployed and deployed.state is State.READY else None)
     return DeployRequest(
         stack_name=cfg.stack_name,
-        template_body=stack_template(cfg),
+        template_body=template_body(rendered),
         parameters=code_parameters(known_bucket or PENDING_BUCKET, artifacts),
         tags=stack_tags(cfg),
         replace_failed=options.replace_failed,
@@ -86,19 +98,20 @@ def deploy_request(cfg: EnvConfig, artifacts: dict[str, Artifact],
     )
 
 
-def deploy_environment(clients, cfg: EnvConfig, root: Path, console: Console,
+def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, console: Console,
                        options: DeployOptions) -> DeployOutcome:
+    """Deploy `rendered` (the template text `infragen render` writes) for one environment."""
     from infragen.lint import lint_gate
 
     cfn = clients.cloudformation
     artifacts = build_artifacts(cfg, root)
     with aws_errors(f"Reading stack {cfg.stack_name}"):
         deployed = stacks.describe(cfn, cfg.stack_name)
-    request = deploy_request(cfg, artifacts, deployed, options)
+    request = deploy_request(cfg, rendered, artifacts, deployed, options)
 
     def prepare(request: DeployRequest) -> DeployRequest:
         """Only when something changes: lint, bootstrap, upload."""
-        lint_gate(request.template_body, f"{cfg.env}.json (rendered)", cfg.region,
+        lint_gate(rendered, f"{cfg.env}.json (rendered)", cfg.region,
                   root / ".infragen", console)
         bucket = ensure_bootstrap(cfn, cfg, console, options)
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")

@@ -12,16 +12,15 @@ from infragen.project import describe_target, load_env, project_root, target_cli
 RECENT_EVENTS = 10
 
 
-def _show_outputs(console: Console, cfg, outcome_outputs: dict, are_resources: bool,
+def _show_outputs(console: Console, rendered: str, outcome_outputs: dict, are_resources: bool,
                   region: str) -> dict:
     """Print outputs; when the target gave none, derive them from physical ids. Return them."""
     from infragen.deploy.flow import format_outputs
     from infragen.outputs import derive_outputs
-    from infragen.render import stack_template
 
     outputs = outcome_outputs
     if are_resources:
-        outputs = derive_outputs(json.loads(stack_template(cfg)), outcome_outputs, region)
+        outputs = derive_outputs(json.loads(rendered), outcome_outputs, region)
         console.echo("Outputs derived from the resources' physical ids (attributes such as ARNs "
                       "need `infragen status` on AWS):")
     for line in format_outputs(outputs):
@@ -32,16 +31,19 @@ def _show_outputs(console: Console, cfg, outcome_outputs: dict, are_resources: b
 def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: bool,
            wait_timeout: float, outputs_file: Path | None, target_flags: dict) -> int:
     from infragen.deployment import DeployOptions, deploy_environment, write_outputs_file
+    from infragen.render import stack_template
 
     cfg = load_env(config_path, env_name)
+    rendered = stack_template(cfg)
     console = Console(assume_yes=yes)
     options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)
     with target_clients(cfg, config_path, console, target_flags) as clients:
         console.echo(f"Deploying {describe_target(clients, cfg)}")
-        outcome = deploy_environment(clients, cfg, project_root(config_path), console, options)
+        outcome = deploy_environment(clients, cfg, rendered, project_root(config_path), console,
+                                     options)
         if outcome.changed:
             _harden(clients, cfg, outcome, console)
-        outputs = _show_outputs(console, cfg, outcome.outputs, outcome.outputs_are_resources,
+        outputs = _show_outputs(console, rendered, outcome.outputs, outcome.outputs_are_resources,
                                 clients.target.region)
     if outputs_file:
         write_outputs_file(outputs_file, outcome, outputs)
@@ -69,6 +71,7 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.flow import diff_template
     from infragen.deployment import build_artifacts, deploy_request
+    from infragen.render import stack_template
 
     cfg = load_env(config_path, env_name)
     console = Console()
@@ -77,8 +80,8 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
             deployed = stacks.describe(clients.cloudformation, cfg.stack_name)
         console.echo(f"Comparing with {describe_target(clients, cfg)}")
         artifacts = build_artifacts(cfg, project_root(config_path))
-        rows = diff_template(clients.cloudformation, deploy_request(cfg, artifacts, deployed),
-                             console)
+        request = deploy_request(cfg, stack_template(cfg), artifacts, deployed)
+        rows = diff_template(clients.cloudformation, request, console)
     console.echo(f"{len(rows)} change(s); nothing was deployed.")
     return EXIT_OK
 
@@ -89,6 +92,7 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.watch import format_event
     from infragen.deployment import build_artifacts
+    from infragen.render import stack_template
     from infragen.stack.names import code_key_parameter
 
     cfg = load_env(config_path, env_name)
@@ -109,7 +113,7 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
             outputs, are_resources = deployed.outputs, False
             if not outputs:
                 outputs, are_resources = stacks.physical_ids(cfn, deployed.stack_id), True
-        _show_outputs(console, cfg, outputs, are_resources, clients.target.region)
+        _show_outputs(console, stack_template(cfg), outputs, are_resources, clients.target.region)
     console.echo("Code:")
     local = build_artifacts(cfg, project_root(config_path))
     for name, artifact in local.items():
