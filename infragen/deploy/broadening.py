@@ -3,7 +3,8 @@
 Each access-bearing resource is reduced to "grants" (one per principal × action × resource ×
 condition of an Allow, one per ingress rule, …). A change broadens access when the new version
 has a grant the old one lacked, or lost a Deny. Values CloudFormation computes (Ref, GetAtt)
-are compared as written; a change to them counts as new.
+are compared as written; a change to them counts as new. The grants found are said one line
+per document, effect, principal, resource and condition, listing their actions.
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from fnmatch import fnmatchcase
 from itertools import product
 from typing import Any, Callable, NamedTuple
 
+from infragen.deploy.table import cut_middle
+
+CONDITION_VALUE_CHARS = 48  # a condition value longer than this is cut in the middle
+
 
 class Grant(NamedTuple):
+    """One thing a resource allows or denies, said as `head + action + tail`."""
+
     effect: str  # "Allow" or "Deny"
-    text: str  # how to say it
+    head: str  # "key policy: allows ", or the whole sentence when there is no action to list
+    action: str = ""  # grants with the same head and tail are said once, their actions listed
+    tail: str = ""  # " on * to Service:logs.amazonaws.com if StringEquals aws:SourceAccount=…"
     scope: tuple = ()  # where, effect, principal-free context (condition) a wildcard may cover within
     pattern: tuple[str, str, str] | None = None  # principal, action, resource as plain strings (IAM wildcards)
 
@@ -36,13 +45,23 @@ def reasons(resource_type: str, old: dict | None, new: dict | None) -> list[str]
     if extract:
         old_grants = extract(before) if old else {}
         new_grants = extract(after) if new else {}
-        found += [g.text for k, g in new_grants.items() if g.effect == "Allow" and not _covered(k, g, old_grants)]
+        gained = [g for k, g in new_grants.items() if g.effect == "Allow" and not _covered(k, g, old_grants)]
         lost = [g for k, g in old_grants.items() if g.effect == "Deny" and not _covered(k, g, new_grants)]
-        found += [f"removes {g.text}" for g in lost]
+        found += _said(gained) + _said(lost, "removes ")
     check = _CHECKS.get(resource_type)
     if check and new:
         found += check(before if old else None, after)
     return found
+
+
+def _said(grants: list[Grant], prefix: str = "") -> list[str]:
+    """One line per head and tail, listing the actions of its grants in order of appearance."""
+    actions: dict[tuple[str, str], list[str]] = {}
+    for grant in grants:
+        listed = actions.setdefault((grant.head, grant.tail), [])
+        if grant.action not in listed:
+            listed.append(grant.action)
+    return [f"{prefix}{head}{', '.join(listed)}{tail}" for (head, tail), listed in actions.items()]
 
 
 def _covered(key: tuple, grant: Grant, others: Grants) -> bool:
@@ -84,24 +103,51 @@ def policy_grants(document: Any, where: str, realm: str = "") -> Grants:
         return {(where, _compact(document)): Grant("Allow", f"{where}: changed (computed policy)")}
     grants: Grants = {}
     for statement in _as_list(document.get("Statement")):
-        if not isinstance(statement, dict):
-            grants[(where, _compact(statement))] = Grant("Allow", f"{where}: computed statement {_compact(statement)}")
-            continue
-        effect = statement.get("Effect", "Allow")
-        condition = statement.get("Condition")
-        resources = _either(statement, "Resource") or [_NONE]
-        combos = product(_principals(statement), _either(statement, "Action"), resources)
-        for principal, action, resource in combos:
-            text = f"{where}: {'denies' if effect == 'Deny' else 'allows'} {action.text}"
-            text += f" on {resource.text}" if resource.text else ""
-            text += f" to {principal.text}" if principal.text else ""
-            text += f" if {_compact(condition)}" if condition else ""
-            terms = (principal, action, resource)
-            plain = all(t.plain for t in terms)
-            pattern = tuple(t.text for t in terms) if plain else None
-            key = (where, effect, *(t.key for t in terms), _compact(condition))
-            grants[key] = Grant(effect, text, (realm or where, effect, _compact(condition)), pattern)
+        grants |= _statement_grants(statement, where, realm)
     return grants
+
+
+def _statement_grants(statement: Any, where: str, realm: str) -> Grants:
+    """One grant per principal × action × resource of one statement, all under its condition."""
+    if not isinstance(statement, dict):
+        return {(where, _compact(statement)): Grant("Allow", f"{where}: computed statement {_compact(statement)}")}
+    effect = statement.get("Effect", "Allow")
+    condition = statement.get("Condition")
+    head = f"{where}: {'denies' if effect == 'Deny' else 'allows'} "
+    scope = (realm or where, effect, _compact(condition))
+    grants: Grants = {}
+    resources = _either(statement, "Resource") or [_NONE]
+    for principal, action, resource in product(_principals(statement), _either(statement, "Action"), resources):
+        tail = f" on {resource.text}" if resource.text else ""
+        tail += f" to {principal.text}" if principal.text else ""
+        tail += f" if {_condition_text(condition)}" if condition else ""
+        terms = (principal, action, resource)
+        pattern = tuple(t.text for t in terms) if all(t.plain for t in terms) else None
+        key = (where, effect, *(t.key for t in terms), _compact(condition))
+        grants[key] = Grant(effect, head, action.text, tail, scope, pattern)
+    return grants
+
+
+def _condition_text(condition: Any) -> str:
+    """`StringEquals aws:SourceAccount=${AWS::AccountId} and ArnLike aws:SourceArn=[a, b]`.
+
+    Each value longer than CONDITION_VALUE_CHARS is cut in the middle, so both ends stay readable.
+    """
+    if not isinstance(condition, dict) or _is_intrinsic(condition):
+        return _cut(condition)
+    tests = []
+    for operator, by_key in condition.items():
+        if not isinstance(by_key, dict) or _is_intrinsic(by_key):
+            tests.append(f"{operator} {_cut(by_key)}")
+            continue
+        for key, value in by_key.items():
+            values = [_cut(v) for v in _as_list(value)]
+            tests.append(f"{operator} {key}=" + (values[0] if len(values) == 1 else f"[{', '.join(values)}]"))
+    return " and ".join(tests)
+
+
+def _cut(value: Any) -> str:
+    return cut_middle(_short(value), CONDITION_VALUE_CHARS)
 
 
 class _Term(NamedTuple):
@@ -113,27 +159,40 @@ class _Term(NamedTuple):
 _NONE = _Term("", "", True)
 
 
-def _term(value: Any, prefix: str = "", *, exact: bool = False) -> _Term:
-    """`exact`: never matched against wildcards (the "all but …" of NotAction and friends)."""
-    plain = isinstance(value, str) and not exact
-    return _Term(prefix + _compact(value), prefix + _short(value), plain)
+def _term(value: Any, prefix: str = "") -> _Term:
+    return _Term(prefix + _compact(value), prefix + _short(value), isinstance(value, str))
+
+
+def _all_but(value: Any) -> _Term:
+    """The whole of a NotPrincipal, NotAction or NotResource as one term, never matched against wildcards.
+
+    One term, not one per name: `NotAction: [a, b]` becoming `[a]` newly allows b.
+    """
+    if isinstance(value, dict) and not _is_intrinsic(value):
+        names = [f"{kind}:{_short(v)}" for kind, values in value.items() for v in _as_list(values)]
+    else:
+        names = [_short(v) for v in _as_list(value)]
+    return _Term(f"all but {_compact(value)}", f"all but {', '.join(names)}", False)
 
 
 def _principals(statement: dict) -> list[_Term]:
-    for key, prefix in (("Principal", ""), ("NotPrincipal", "all but ")):
-        value, exact = statement.get(key), bool(prefix)
-        if isinstance(value, dict) and not _is_intrinsic(value):
-            return [_term(p, f"{prefix}{kind}:", exact=exact) for kind, ps in value.items() for p in _as_list(ps)]
-        if value is not None:
-            return [_term(value, prefix, exact=exact)]
+    value = statement.get("Principal")
+    if isinstance(value, dict) and not _is_intrinsic(value):
+        return [_term(p, f"{kind}:") for kind, ps in value.items() for p in _as_list(ps)]
+    if value is not None:
+        return [_term(value)]
+    if "NotPrincipal" in statement:
+        return [_all_but(statement["NotPrincipal"])]
     return [_NONE]
 
 
 def _either(statement: dict, key: str) -> list[_Term]:
-    """Values of `key` (e.g. Action), or of `NotAction` as "all but …"."""
+    """Values of `key` (e.g. Action), or the "all but …" of `NotAction`."""
     if key in statement:
         return [_term(v) for v in _as_list(statement[key])]
-    return [_term(v, "all but ", exact=True) for v in _as_list(statement.get(f"Not{key}"))]
+    if f"Not{key}" in statement:
+        return [_all_but(statement[f"Not{key}"])]
+    return []
 
 
 def _inline_policies(props: dict, where: str) -> Grants:

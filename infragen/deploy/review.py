@@ -14,7 +14,7 @@ from itertools import zip_longest
 from typing import Any
 
 from infragen.deploy import broadening
-from infragen.deploy.table import table
+from infragen.deploy.table import cut_middle, table
 
 MAX_VALUE = 60  # characters of a before/after value shown
 
@@ -215,7 +215,4 @@ def describe_property(change: PropertyChange) -> str:
 def format_value(value: Any, limit: int = MAX_VALUE) -> str:
     """Compact JSON, cut to `limit` characters by an ellipsis in the middle (ends stay readable)."""
     text = repr(value) if value is ABSENT else json.dumps(value, separators=(",", ":"), default=str)
-    if len(text) <= limit:
-        return text
-    head = (limit - 1) // 2
-    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+    return cut_middle(text, limit)

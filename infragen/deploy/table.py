@@ -1,4 +1,4 @@
-"""Plain-text tables: aligned columns, no colour or box drawing, so they read the same in CI logs."""
+"""Plain text that reads the same in CI logs: aligned tables (no colour or box drawing), values cut to size."""
 
 from __future__ import annotations
 
@@ -13,3 +13,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
 
     return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """`text`, or its two ends around an ellipsis when it is longer than `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]

@@ -152,8 +152,6 @@ def test_narrowing_a_deny_broadens():
 
 
 def test_key_policy_given_as_sub_text_is_read_statement_by_statement():
-    import json
-
     def key(*statements):
         text = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
         return {"Properties": {"KeyPolicy": {"Fn::Sub": text}}}
@@ -165,3 +163,69 @@ def test_key_policy_given_as_sub_text_is_read_statement_by_statement():
     assert reasons("AWS::KMS::Key", key(admin), key(admin)) == []
     [reason] = reasons("AWS::KMS::Key", key(admin), key(admin, logs))
     assert "logs.${AWS::Region}.amazonaws.com" in reason and "computed" not in reason
+
+
+# --- how grants are said: one line per document, effect, principal, resource and condition ---------------
+
+LOGS_ARN = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/infragen/infragen-dev/*"
+LOGS_USE_KEY = {"Effect": "Allow", "Principal": {"Service": "logs.${AWS::Region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*", "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [LOGS_ARN]}}}
+
+
+def test_a_statements_actions_are_listed_on_one_line_with_a_short_condition():
+    [line] = reasons("AWS::KMS::Key", None, res({"KeyPolicy": doc(LOGS_USE_KEY)}))
+    assert line == (
+        "key policy: allows kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:DescribeKey on * "
+        "to Service:logs.${AWS::Region}.amazonaws.com "
+        "if ArnLike kms:EncryptionContext:aws:logs:arn=arn:${AWS::Partition}:l…/infragen/infragen-dev/*"
+    )
+
+
+def test_lines_split_by_resource_principal_and_condition_and_join_across_statements():
+    bucket, other = "arn:aws:s3:::b/*", "arn:aws:s3:::c/*"
+    policy = doc(allow(["s3:GetObject", "s3:PutObject"], [bucket, other]),
+                 allow("s3:DeleteObject", bucket),
+                 allow("s3:ListBucket", bucket, Condition={"StringEquals": {"aws:SourceVpc": ["vpc-1", "vpc-2"]},
+                                                          "Bool": {"aws:SecureTransport": "true"}}))
+    assert reasons("AWS::IAM::Policy", None, res({"PolicyName": "p", "PolicyDocument": policy})) == [
+        f"policy p: allows s3:GetObject, s3:PutObject, s3:DeleteObject on {bucket}",
+        f"policy p: allows s3:GetObject, s3:PutObject on {other}",
+        f"policy p: allows s3:ListBucket on {bucket} if StringEquals aws:SourceVpc=[vpc-1, vpc-2] "
+        "and Bool aws:SecureTransport=true",
+    ]
+
+
+def test_only_the_new_actions_of_a_statement_are_listed():
+    old = res({"KeyPolicy": doc({**LOGS_USE_KEY, "Action": ["kms:Decrypt*", "kms:DescribeKey"]})})
+    [line] = reasons("AWS::KMS::Key", old, res({"KeyPolicy": doc(LOGS_USE_KEY)}))
+    assert line.startswith("key policy: allows kms:Encrypt*, kms:ReEncrypt*, kms:GenerateDataKey* on * to ")
+
+
+def test_removed_denies_are_listed_together():
+    deny = {"Effect": "Deny", "Action": ["s3:DeleteObject", "s3:PutBucketPolicy"], "Resource": "*"}
+    old = res({"PolicyName": "p", "PolicyDocument": doc(READ, deny)})
+    new = res({"PolicyName": "p", "PolicyDocument": doc(READ)})
+    assert reasons("AWS::IAM::Policy", old, new) == ["removes policy p: denies s3:DeleteObject, s3:PutBucketPolicy on *"]
+
+
+def test_narrowing_a_not_action_or_not_principal_broadens():
+    def policy(**statement):
+        return res({"PolicyName": "p", "PolicyDocument": doc({"Effect": "Allow", "Resource": "*", **statement})})
+
+    assert reasons("AWS::IAM::Policy", policy(NotAction=["iam:*", "s3:*"]), policy(NotAction=["iam:*"])) == [
+        "policy p: allows all but iam:* on *"
+    ]
+    assert reasons("AWS::IAM::Policy", policy(NotAction=["iam:*"]), policy(NotAction=["iam:*", "s3:*"])) == [
+        "policy p: allows all but iam:*, s3:* on *"  # counted as changed: "all but" is never matched against wildcards
+    ]
+
+    def bucket_policy(*principals):
+        statement = {"Effect": "Allow", "NotPrincipal": {"AWS": list(principals)}, "Action": "s3:GetObject",
+                     "Resource": "arn:aws:s3:::b/*"}
+        return res({"PolicyDocument": doc(statement)})
+
+    assert reasons("AWS::S3::BucketPolicy", bucket_policy("arn:aws:iam::1:root", "arn:aws:iam::2:root"),
+                   bucket_policy("arn:aws:iam::1:root")) == [
+        "bucket policy: allows s3:GetObject on arn:aws:s3:::b/* to all but AWS:arn:aws:iam::1:root"
+    ]
