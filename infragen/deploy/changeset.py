@@ -1,4 +1,4 @@
-"""Change sets: create one under a unique name, wait for it (bounded), read it, execute or delete it.
+"""Change sets: create one under a unique name, wait for it (bounded), read it, execute or discard it.
 
 Every call after creation uses the change set's ARN, never its name. Botocore errors other
 than the "no changes" forms propagate; callers add context.
@@ -71,25 +71,25 @@ def create(
 def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
     """Wait until the change set is ready and return all its changes (every page).
 
-    An empty change set is deleted and raises NoChanges; any other failure deletes it and
-    raises DeployFailed with CloudFormation's reason; running out of time or Ctrl-C deletes it too.
+    An empty change set is discarded and raises NoChanges; any other failure discards it and
+    raises DeployFailed with CloudFormation's reason; running out of time or Ctrl-C discards it too.
     """
     try:
         page = poll(lambda: cfn.describe_change_set(ChangeSetName=change_set.arn), _settled, timing)
     except Deadline as exc:
-        delete(cfn, change_set.arn)
+        discard(cfn, change_set)
         status = exc.last["Status"] if exc.last else "unknown"
         raise WaitTimeout(
             f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted, nothing was changed.",
             hint="Try again, or allow more time with a longer wait timeout.",
         ) from None
     except KeyboardInterrupt:
-        delete(cfn, change_set.arn)
+        discard(cfn, change_set)
         raise Interrupted("Stopped before deploying; the change set was deleted, nothing was changed.") from None
     if page["Status"] == "CREATE_COMPLETE":
         return _all_changes(cfn, change_set.arn, page)
     reason = page.get("StatusReason") or page["Status"]
-    delete(cfn, change_set.arn)
+    discard(cfn, change_set)
     if _is_empty(reason):
         raise NoChanges(reason)
     raise DeployFailed(f"CloudFormation could not create the change set: {reason}")
@@ -115,9 +115,19 @@ def execute(cfn, change_set: ChangeSet) -> None:
     cfn.execute_change_set(ChangeSetName=change_set.arn)
 
 
-def delete(cfn, arn: str) -> None:
-    """Delete a change set, best effort: it is cleanup, and a leftover one is harmless."""
+def discard(cfn, change_set: ChangeSet) -> None:
+    """Delete a change set that will not be executed, best effort (it is cleanup).
+
+    A CREATE change set goes with the stack CloudFormation made to hold it: an empty
+    REVIEW_IN_PROGRESS stack that would otherwise stay behind under the stack's name.
+    """
+    _best_effort(cfn.delete_change_set, ChangeSetName=change_set.arn)
+    if change_set.kind == "CREATE":
+        _best_effort(cfn.delete_stack, StackName=change_set.stack_id)
+
+
+def _best_effort(call, **params) -> None:
     try:
-        cfn.delete_change_set(ChangeSetName=arn)
+        call(**params)
     except (ClientError, BotoCoreError, ResponseParserError):
         pass

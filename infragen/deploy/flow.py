@@ -66,13 +66,14 @@ def deploy_template(
     name = request.stack_name
     timing = Timing(request.wait_timeout_s, request.poll_interval_s, sleep=sleep, clock=clock)
     new_template = stacks.parse_template(request.template_body)
-    with aws_errors(f"Reading stack {name}"):
-        if deployed is _DESCRIBE:
+    if deployed is _DESCRIBE:
+        with aws_errors(f"Reading stack {name}"):
             deployed = stacks.describe(cfn, name)
+    with aws_errors(f"Preparing stack {name} for the deploy"):
         deployed = prepare_stack(cfn, deployed, console, timing, replace_failed=request.replace_failed)
         old_template = stacks.deployed_template(cfn, deployed.stack_id) if deployed else {}
     if deployed and _unchanged(deployed, old_template, request):
-        console.echo(f"No changes: stack {name} is up to date ({deployed.status}).")
+        _say_no_changes(console, deployed)
         return _outcome(cfn, console, deployed, changed=False)
 
     if prepare is not None:
@@ -81,17 +82,14 @@ def deploy_template(
         try:
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
         except changeset.NoChanges:
-            console.echo(f"No changes: stack {name} is up to date.")
+            _say_no_changes(console, deployed)
             return _outcome(cfn, console, deployed, changed=False)
-    rows = review.review_rows(changes, old_template, new_template)
-    if deployed:
-        rows = review.with_parameter_changes(rows, deployed.parameters, request.parameters, new_template)
-    _show(console, rows)
+    rows = _review(changes, old_template, new_template, deployed, request, console)
 
     try:
         _confirm(console, f"Deploy {len(rows)} change(s) to stack {name}?", rows)
     except BaseException:  # declined, no terminal, Ctrl-C at the prompt: leave nothing behind
-        changeset.delete(cfn, change_set.arn)
+        changeset.discard(cfn, change_set)
         raise
     operation = "update" if deployed else "create"
     stack = deployed or stacks.DeployedStack(name=name, stack_id=change_set.stack_id, status="REVIEW_IN_PROGRESS")
@@ -124,24 +122,18 @@ def diff_template(
         if state is not State.READY:
             if deployed and state is State.FAILED_CREATE:
                 console.warn(f"Stack {name} is {deployed.status}: a deploy would delete and recreate it.")
-            rows = review.review_rows(review.local_changes({}, new_template), {}, new_template)
-            _show(console, rows)
-            return rows
+            return _review(review.local_changes({}, new_template), {}, new_template, None, request, console)
         old_template = stacks.deployed_template(cfn, deployed.stack_id)
         if _unchanged(deployed, old_template, request):
-            console.echo(f"No changes: stack {name} is up to date.")
+            _say_no_changes(console, deployed)
             return []
         try:
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
         except changeset.NoChanges:
-            console.echo(f"No changes: stack {name} is up to date.")
+            _say_no_changes(console, deployed)
             return []
-        changeset.delete(cfn, change_set.arn)
-    rows = review.review_rows(changes, old_template, new_template)
-    if deployed:
-        rows = review.with_parameter_changes(rows, deployed.parameters, request.parameters, new_template)
-    _show(console, rows)
-    return rows
+        changeset.discard(cfn, change_set)
+    return _review(changes, old_template, new_template, deployed, request, console)
 
 
 def destroy(
@@ -198,9 +190,25 @@ def _create_and_wait(
     return change_set, changeset.wait(cfn, change_set, timing)
 
 
-def _show(console: Console, rows: list[review.ChangeRow]) -> None:
+def _review(
+    changes: list[dict],
+    old_template: dict,
+    new_template: dict,
+    deployed: stacks.DeployedStack | None,
+    request: DeployRequest,
+    console: Console,
+) -> list[review.ChangeRow]:
+    """The change set as rows (with the parameter-driven changes of an existing stack), shown."""
+    rows = review.review_rows(changes, old_template, new_template)
+    if deployed:
+        rows = review.with_parameter_changes(rows, deployed.parameters, request.parameters, new_template)
     for line in review.render(rows):
         console.echo(line)
+    return rows
+
+
+def _say_no_changes(console: Console, deployed: stacks.DeployedStack) -> None:
+    console.echo(f"No changes: stack {deployed.name} is up to date ({deployed.status}).")
 
 
 def _confirm(console: Console, question: str, rows: list[review.ChangeRow]) -> None:

@@ -64,6 +64,14 @@ def test_other_failures_delete_the_change_set_and_report_the_reason(cfn, clock):
         changeset.wait(cfn, CS, timing(clock))
 
 
+def test_a_failed_create_change_set_is_discarded_with_its_placeholder_stack(cfn, clock):
+    cfn.stub.add_response("describe_change_set", change_set_response("FAILED", reason="Template error"))
+    cfn.stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ARN})
+    cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+    with pytest.raises(DeployFailed, match="Template error"):
+        changeset.wait(cfn, ChangeSet(CS_ARN, STACK_ID, "CREATE"), timing(clock))
+
+
 def test_wait_polls_until_ready_then_reads_every_page(cfn, clock):
     first = [resource_change("Add", "A", "AWS::SQS::Queue")]
     second = [resource_change("Add", "B", "AWS::SNS::Topic")]

@@ -125,6 +125,15 @@ def test_without_a_terminal_or_yes_the_deploy_is_refused_and_the_change_set_dele
     assert "! broadens access: trust policy: allows sts:AssumeRole to Service:lambda.amazonaws.com" in console.text
 
 
+def test_a_declined_first_deploy_leaves_neither_change_set_nor_placeholder_stack(cfn, console, clock):
+    missing_stack(cfn.stub)
+    expect_change_set(cfn, "CREATE", [resource_change("Add", "Queue", "AWS::SQS::Queue")])
+    cfn.stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ARN})
+    cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID})  # the empty REVIEW_IN_PROGRESS stack
+    with pytest.raises(Aborted):
+        run(cfn, console, clock)
+
+
 def test_without_outputs_the_physical_ids_are_returned_and_that_is_said(cfn, yes_console, clock):
     expect_describe(cfn, "UPDATE_COMPLETE")
     expect_template(cfn)
