@@ -107,11 +107,16 @@ def required_capabilities(template: Mapping) -> list[str]:
     return caps
 
 
-def _has_transform(node: Any) -> bool:
+def _has_transform(template: Mapping) -> bool:
+    """A template-level Transform, or Fn::Transform anywhere (not a property that is called Transform)."""
+    return "Transform" in template or _has_fn_transform(template)
+
+
+def _has_fn_transform(node: Any) -> bool:
     if isinstance(node, dict):
-        return "Transform" in node or "Fn::Transform" in node or any(map(_has_transform, node.values()))
+        return "Fn::Transform" in node or any(map(_has_fn_transform, node.values()))
     if isinstance(node, list):
-        return any(map(_has_transform, node))
+        return any(map(_has_fn_transform, node))
     return False
 
 

@@ -17,6 +17,8 @@ ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}
         (template(P={"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "inline-not-named"}}), ["CAPABILITY_IAM"]),
         ({"Transform": "AWS::Serverless-2016-10-31", **template(Queue=QUEUE)}, ["CAPABILITY_AUTO_EXPAND"]),
         (template(Q={"Type": "AWS::SQS::Queue", "Fn::Transform": {"Name": "AWS::Include"}}), ["CAPABILITY_AUTO_EXPAND"]),
+        # a property called Transform (IoT SiteWise asset models have one) is not a macro
+        (template(M={"Type": "AWS::IoTSiteWise::AssetModel", "Properties": {"Type": {"Transform": {}}}}), []),
     ],
 )
 def test_required_capabilities(tpl, expected):
