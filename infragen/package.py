@@ -6,13 +6,14 @@ import hashlib
 import io
 import os
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infragen.console import Console
+from infragen.deploy.aws_errors import aws_errors, code, message
 from infragen.errors import AwsError, UsageError
 
 SHARED_PACKAGE = "common"
@@ -66,60 +67,65 @@ def build_zip(source_root: Path, function: str, prefix: str = "lambda") -> Artif
     return Artifact(function=function, data=data, sha256=digest, key=key)
 
 
-def upload(s3, bucket: str, artifact: Artifact, *, kms_key_id: str | None = None) -> bool:
+def upload(s3, bucket: str, artifact: Artifact) -> bool:
     """Put the artifact unless its key already exists; return True if it was uploaded.
 
     The key holds the content hash, so an existing object is the same zip and is not sent again.
+    It is encrypted with SSE-KMS under S3's key, as the bootstrap bucket's default encryption
+    says; the header is sent anyway, for bucket policies that require it (and "AES256" here would
+    override that default).
     """
     location = f"s3://{bucket}/{artifact.key}"
     try:
         s3.head_object(Bucket=bucket, Key=artifact.key)
         return False
     except ClientError as exc:
-        if _code(exc) not in {"404", "NoSuchKey", "NotFound"}:
+        if code(exc) not in {"404", "NoSuchKey", "NotFound"}:
             raise _s3_error(exc, "read", bucket, location, "s3:GetObject and s3:ListBucket") from exc
     except BotoCoreError as exc:
         raise AwsError(f"Could not check {location}: {exc}") from exc
-
-    encryption = {"ServerSideEncryption": "AES256"}
-    if kms_key_id:
-        encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
     try:
-        s3.put_object(Bucket=bucket, Key=artifact.key, Body=artifact.data, ContentType="application/zip", **encryption)
+        s3.put_object(Bucket=bucket, Key=artifact.key, Body=artifact.data, ContentType="application/zip",
+                      ServerSideEncryption="aws:kms")
     except ClientError as exc:
-        needed = "s3:PutObject" + (f" and kms:GenerateDataKey on {kms_key_id}" if kms_key_id else "")
+        needed = "s3:PutObject (plus kms:GenerateDataKey on the bucket's key if it is customer-managed)"
         raise _s3_error(exc, "upload", bucket, location, needed) from exc
     except BotoCoreError as exc:
         raise AwsError(f"Could not upload {location}: {exc}") from exc
     return True
 
 
-def package_all(
-    s3,
-    bucket: str,
-    source_root: Path,
-    functions: Iterable[str],
-    prefix: str,
-    console: Console,
-    *,
-    kms_key_id: str | None = None,
-) -> dict[str, Artifact]:
-    """Build and upload every function's zip, printing one line per function."""
-    artifacts = {function: build_zip(source_root, function, prefix) for function in functions}
-    upload_all(s3, bucket, artifacts, console, kms_key_id=kms_key_id)
-    return artifacts
-
-
-def upload_all(s3, bucket: str, artifacts: dict[str, Artifact], console: Console, *,
-               kms_key_id: str | None = None) -> int:
+def upload_all(s3, bucket: str, artifacts: dict[str, Artifact], console: Console) -> int:
     """Upload the zips S3 does not have yet, printing one line per function; return how many."""
     uploads = 0
     for function, artifact in artifacts.items():
-        uploaded = upload(s3, bucket, artifact, kms_key_id=kms_key_id)
+        uploaded = upload(s3, bucket, artifact)
         uploads += uploaded
         verb = "uploaded" if uploaded else "skipped (already in S3)"
         console.echo(f"  {function}: {verb} ({_human_size(artifact.size)}, sha256 {artifact.sha256[:12]})")
     return uploads
+
+
+def empty_bucket(s3, bucket: str) -> int:
+    """Delete every object version and delete marker (a versioned bucket must be empty to go)."""
+    deleted = 0
+    with aws_errors(f"Emptying s3://{bucket}"):
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if not doomed:
+                continue
+            # S3 answers 200 even when some keys could not be deleted; it lists those in Errors.
+            refused = s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True}).get("Errors", [])
+            if refused:
+                first = refused[0]
+                raise AwsError(
+                    f"Could not empty s3://{bucket}: {len(refused)} object version(s) refused, "
+                    f"e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip(),
+                    hint="Your AWS identity needs s3:DeleteObjectVersion on the bucket.",
+                )
+            deleted += len(doomed)
+    return deleted
 
 
 def _entries(folder: Path, arc_prefix: str) -> Iterator[tuple[str, Path | None]]:
@@ -147,23 +153,19 @@ def _write_entry(archive: zipfile.ZipFile, name: str, path: Path | None) -> None
         archive.writestr(info, path.read_bytes(), compresslevel=_LEVEL)
 
 
-def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
 def _s3_error(exc: ClientError, action: str, bucket: str, location: str, needed: str) -> AwsError:
-    code = _code(exc)
-    if code in {"403", "AccessDenied", "Forbidden"}:
+    error = code(exc)
+    if error in {"403", "AccessDenied", "Forbidden"}:
         return AwsError(
             f"Access denied to {action} {location}.",
-            hint=f"Your AWS identity needs {needed} on bucket {bucket!r}.",
+            hint=f"On bucket {bucket!r}, your AWS identity needs {needed}.",
         )
-    if code == "NoSuchBucket":
+    if error == "NoSuchBucket":
         return AwsError(f"Artifact bucket {bucket!r} does not exist.", hint="Create it, or set another bucket.")
-    if code.startswith("KMS."):
-        return AwsError(f"KMS refused to encrypt {location}: {code}.", hint="Check the key id and its key policy.")
-    message = exc.response.get("Error", {}).get("Message", "")
-    return AwsError(f"Could not {action} {location}: {code} {message}".rstrip())
+    if error.startswith("KMS."):
+        return AwsError(f"KMS refused to encrypt {location}: {error}.",
+                        hint="Check the bucket's default encryption key and its key policy.")
+    return AwsError(f"Could not {action} {location}: {error} {message(exc)}".rstrip())
 
 
 def _human_size(size: int) -> str:
@@ -173,14 +175,3 @@ def _human_size(size: int) -> str:
         return f"{size / 1024:.1f} KiB"
     return f"{size / (1024 * 1024):.1f} MiB"
 
-
-def empty_bucket(s3, bucket: str) -> int:
-    """Delete every object version and delete marker (a versioned bucket must be empty to go)."""
-    deleted = 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-        if doomed:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
-            deleted += len(doomed)
-    return deleted

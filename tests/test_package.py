@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from infragen.console import Console
 from infragen.errors import AwsError, UsageError
-from infragen.package import build_zip, package_all, upload
+from infragen.package import build_zip, empty_bucket, upload, upload_all
 
 REPO_LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
 BUCKET = "artifacts-bucket"
@@ -126,23 +126,16 @@ def count_puts(s3) -> list:
     return puts
 
 
-def test_upload_once_then_skip_with_sse(s3, source):
+def test_upload_once_then_skip_with_sse_kms(s3, source):
     artifact = build_zip(source, "hello")
     puts = count_puts(s3)
     assert upload(s3, BUCKET, artifact) is True
     assert upload(s3, BUCKET, artifact) is False
     assert len(puts) == 1
     head = s3.head_object(Bucket=BUCKET, Key=artifact.key)
-    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ServerSideEncryption"] == "aws:kms"  # as the bootstrap bucket's default encryption says
     assert head["ContentType"] == "application/zip"
     assert head["ContentLength"] == artifact.size
-
-
-def test_upload_with_kms_key(s3, source):
-    artifact = build_zip(source, "hello")
-    assert upload(s3, BUCKET, artifact, kms_key_id="alias/artifacts") is True
-    head = s3.head_object(Bucket=BUCKET, Key=artifact.key)
-    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "alias/artifacts")
 
 
 def test_upload_to_missing_bucket(aws_clients, source):
@@ -167,21 +160,48 @@ def test_access_denied_on_head_names_bucket_and_permissions(stubbed_s3, source):
     assert BUCKET in str(caught.value) and "s3:ListBucket" in str(caught.value)
 
 
-def test_access_denied_on_put_names_the_kms_permission(stubbed_s3, source):
+def test_access_denied_on_put_names_the_permissions(stubbed_s3, source):
     client, stubber = stubbed_s3
     stubber.add_client_error("head_object", "404", "Not Found", http_status_code=404)
     stubber.add_client_error("put_object", "AccessDenied", "Access Denied", http_status_code=403)
     with pytest.raises(AwsError) as caught:
-        upload(client, BUCKET, build_zip(source, "hello"), kms_key_id="alias/k")
-    assert "s3:PutObject" in str(caught.value) and "kms:GenerateDataKey on alias/k" in str(caught.value)
+        upload(client, BUCKET, build_zip(source, "hello"))
+    assert "s3:PutObject" in str(caught.value) and "kms:GenerateDataKey" in str(caught.value)
 
 
-def test_package_all_reports_each_function(s3, source):
+def test_upload_all_reports_each_function(s3, source):
     out = io.StringIO()
-    first = package_all(s3, BUCKET, source, ["hello", "other"], "lambda", Console(out=out))
-    second = package_all(s3, BUCKET, source, ["hello", "other"], "lambda", Console(out=out))
-    assert first == second and set(first) == {"hello", "other"}
+    artifacts = {name: build_zip(source, name) for name in ("hello", "other")}
+    assert upload_all(s3, BUCKET, artifacts, Console(out=out)) == 2
+    assert upload_all(s3, BUCKET, artifacts, Console(out=out)) == 0
     lines = out.getvalue().splitlines()
     assert [line.split(":")[0].strip() for line in lines] == ["hello", "other", "hello", "other"]
     assert ["uploaded" in line for line in lines] == [True, True, False, False]
-    assert first["hello"].sha256[:12] in lines[0]
+    assert artifacts["hello"].sha256[:12] in lines[0]
+
+
+def test_empty_bucket_deletes_every_version_and_delete_marker(s3, source):
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for text in ("one", "two"):
+        s3.put_object(Bucket=BUCKET, Key="k", Body=text.encode())
+    s3.delete_object(Bucket=BUCKET, Key="k")  # a delete marker
+    assert empty_bucket(s3, BUCKET) == 3
+    assert "Versions" not in s3.list_object_versions(Bucket=BUCKET)
+    s3.delete_bucket(Bucket=BUCKET)
+
+
+def test_empty_bucket_reports_the_versions_s3_refused(stubbed_s3):
+    client, stubber = stubbed_s3
+    stubber.add_response("list_object_versions", {"Versions": [{"Key": "k", "VersionId": "v1"}]})
+    stubber.add_response("delete_objects", {"Errors": [{"Key": "k", "VersionId": "v1", "Code": "AccessDenied",
+                                                        "Message": "Access Denied"}]})
+    with pytest.raises(AwsError, match="1 object version.s. refused, e.g. k: AccessDenied") as caught:
+        empty_bucket(client, BUCKET)
+    assert "s3:DeleteObjectVersion" in caught.value.hint
+
+
+def test_empty_bucket_turns_botocore_errors_into_aws_errors(stubbed_s3):
+    client, stubber = stubbed_s3
+    stubber.add_client_error("list_object_versions", "NoSuchBucket", "The specified bucket does not exist")
+    with pytest.raises(AwsError, match=f"Emptying s3://{BUCKET} failed"):
+        empty_bucket(client, BUCKET)
