@@ -133,8 +133,7 @@ def check_credentials(clients: Clients) -> Identity:
     Missing credentials are detected locally, without a network call; present ones are then verified
     with sts:GetCallerIdentity.
     """
-    if _credentials(clients.session) is None:
-        raise AwsError("No AWS credentials found.", hint=_CONFIGURE_HINT)
+    require_credentials(clients)
     try:
         reply = clients.sts.get_caller_identity()
     except ClientError as exc:
@@ -196,10 +195,20 @@ def open_target(region: str, *, local: bool, endpoint_url: str | None, profile: 
 
 
 def handler_environment(clients: Clients) -> dict[str, str]:
-    """Variables that point handler code run in-process (boto3) at the same target."""
-    if clients.target.kind == "aws":
-        return {}
-    credentials = clients.session.get_credentials().get_frozen_credentials()
-    return {"AWS_ENDPOINT_URL": clients.target.endpoint_url,
-            "AWS_ACCESS_KEY_ID": credentials.access_key,
-            "AWS_SECRET_ACCESS_KEY": credentials.secret_key}
+    """Variables that point handler code run in-process (its own boto3) at the same target, as the
+    same identity: the endpoint, and the credentials the command resolved (`--profile` included).
+
+    Without credentials, none are set and the handler finds its own (or fails as Lambda would).
+    """
+    variables = {"AWS_ENDPOINT_URL": clients.target.endpoint_url} if clients.target.endpoint_url else {}
+    try:
+        credentials = clients.session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials else None
+    except BotoCoreError:  # e.g. an expired SSO login: the handler's own boto3 will say so
+        frozen = None
+    if frozen is None:
+        return variables
+    variables |= {"AWS_ACCESS_KEY_ID": frozen.access_key, "AWS_SECRET_ACCESS_KEY": frozen.secret_key}
+    if frozen.token:
+        variables["AWS_SESSION_TOKEN"] = frozen.token
+    return variables

@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 
 from infragen import target as target_module
 from infragen.errors import AwsError, ConfigError
-from infragen.target import Target, check_credentials, make_session
+from infragen.target import Target, check_credentials, handler_environment, make_session
 
 
 @pytest.fixture
@@ -103,3 +103,15 @@ def test_rejected_credentials(aws_clients):
 def test_invalid_targets(kind, endpoint_url):
     with pytest.raises(ConfigError):
         Target(kind=kind, region="us-west-2", endpoint_url=endpoint_url)
+
+
+def test_handlers_run_in_process_get_the_targets_endpoint_and_identity(no_aws_env, no_network):
+    (no_aws_env / "credentials").write_text(
+        "[dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = devsecret\naws_session_token = tok\n")
+    on_aws = make_session(Target(kind="aws", region="us-west-2", profile="dev"))
+    assert handler_environment(on_aws) == {  # --profile reaches the handler's own boto3
+        "AWS_ACCESS_KEY_ID": "AKIDDEV", "AWS_SECRET_ACCESS_KEY": "devsecret", "AWS_SESSION_TOKEN": "tok"}
+    local = make_session(Target(kind="local", region="us-west-2", endpoint_url="http://127.0.0.1:1"))
+    assert handler_environment(local) == {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    assert handler_environment(make_session(Target(kind="aws", region="us-west-2"))) == {}  # no credentials
