@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import warnings
 import os
 import signal
 import socket
@@ -15,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,10 +59,6 @@ class Status:
     server: LocalServer | None = None
 
 
-def default_state_dir(project_root: Path) -> Path:
-    return project_root / ".infragen"
-
-
 def start(state_dir: Path, port: int | None = None) -> LocalServer:
     """Start the background emulator on `port` (default: a free one) and wait until it answers.
 
@@ -82,9 +78,24 @@ def start(state_dir: Path, port: int | None = None) -> LocalServer:
         port = _free_port()
     elif not _port_free(port):
         raise UsageError(f"Port {port} on {HOST} is already in use.", hint="Pick another port, or omit it.")
+    process = _spawn(state_dir, port)
+    try:
+        _wait_until_answering(process, port, state_dir / LOG_FILE)
+        _configure(port)
+    except BaseException:  # not up in time, refused its settings, Ctrl-C: leave no server behind
+        process.kill()
+        process.wait()
+        raise
+    server = LocalServer(pid=process.pid, port=port)
+    _write_state(state_dir, server)
+    return server
+
+
+def _spawn(state_dir: Path, port: int) -> subprocess.Popen:
+    """The moto server as a background process, its output in `<state_dir>/local.log`."""
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / LOG_FILE, "wb") as log:  # the log of the latest server only
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -92,20 +103,14 @@ def start(state_dir: Path, port: int | None = None) -> LocalServer:
             start_new_session=True,  # outlives this command and ignores its Ctrl-C
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    server = LocalServer(pid=process.pid, port=port)
+
+
+def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not _answers(port):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            raise InfragenError(
-                f"The local emulator did not start on port {port}.",
-                hint=f"See {state_dir / LOG_FILE}.",
-            )
+            raise InfragenError(f"The local emulator did not start on port {port}.", hint=f"See {log}.")
         time.sleep(0.1)
-    _configure(port)
-    _write_state(state_dir, server)
-    return server
 
 
 def stop(state_dir: Path) -> Status:
@@ -188,14 +193,18 @@ def _answers(port: int) -> bool:
 
 
 def _configure(port: int) -> None:
+    """Apply _LAMBDA_CONFIG to the emulator on `port`."""
     request = urllib.request.Request(
         f"http://{HOST}:{port}/moto-api/config",
         data=json.dumps(_LAMBDA_CONFIG).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with _OPENER.open(request, timeout=5):
-        pass
+    try:
+        with _OPENER.open(request, timeout=5):
+            pass
+    except OSError as exc:  # URLError and HTTPError included
+        raise InfragenError(f"The local emulator on port {port} refused its settings: {exc}") from exc
 
 
 def _write_state(state_dir: Path, server: LocalServer) -> None:

@@ -109,10 +109,41 @@ def test_missing_moto_says_how_to_install(state_dir, monkeypatch):
             pass
 
 
-def test_start_gives_up_after_its_bound(state_dir, monkeypatch):
+@pytest.fixture
+def spawned(monkeypatch) -> list:
+    """The processes local.start() launches."""
+    processes = []
+    original = local._spawn
+
+    def recording(state_dir, port):
+        processes.append(original(state_dir, port))
+        return processes[-1]
+
+    monkeypatch.setattr(local, "_spawn", recording)
+    return processes
+
+
+def test_start_gives_up_after_its_bound(state_dir, monkeypatch, spawned):
     monkeypatch.setattr(local, "START_TIMEOUT", 0.3)
     monkeypatch.setattr(local, "_answers", lambda port: False)
     with pytest.raises(local.InfragenError, match="did not start") as caught:
         local.start(state_dir)
     assert str(state_dir / "local.log") in str(caught.value)
     assert not (state_dir / "local.json").exists()
+    assert [p.poll() is not None for p in spawned] == [True]  # no server left behind
+
+
+def test_a_server_that_cannot_be_configured_is_stopped(state_dir, monkeypatch, spawned):
+    def refuse(port):
+        raise local.InfragenError("refused")
+
+    monkeypatch.setattr(local, "_configure", refuse)
+    with pytest.raises(local.InfragenError, match="refused"):
+        local.start(state_dir)
+    assert not (state_dir / "local.json").exists()
+    assert [p.poll() is not None for p in spawned] == [True]
+
+
+def test_configuring_an_unreachable_emulator_is_an_infragen_error():
+    with pytest.raises(local.InfragenError, match="refused its settings"):
+        local._configure(local._free_port())
