@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from infragen.errors import UsageError
+from infragen.package import SHARED_PACKAGE
 
 HANDLER_MODULE = "handler"
 HANDLER_FUNCTION = "handler"
-SHARED_PACKAGE = "common"
 LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -140,7 +140,7 @@ def run_handler(
             with contextlib.redirect_stdout(captured):
                 module = importlib.import_module(HANDLER_MODULE)
                 response = getattr(module, HANDLER_FUNCTION)(event, context)
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
             response, failure = None, error
         else:
             failure = None

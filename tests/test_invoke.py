@@ -168,6 +168,14 @@ def test_raising_handler_is_reported_and_everything_restored(tmp_path):
     assert "handler" not in sys.modules
 
 
+def test_a_handler_calling_sys_exit_is_reported_not_obeyed(tmp_path):
+    _write_function(tmp_path, "quits", "import sys\ndef handler(event, context):\n    sys.exit(3)\n")
+
+    result = _run("quits", {}, {}, tmp_path)
+
+    assert (result.ok, result.error_type, result.error_message) == (False, "SystemExit", "3")
+
+
 def test_import_failure_is_reported(tmp_path):
     _write_function(tmp_path, "syntax", "def handler(event, context) return 1\n")
 
