@@ -69,5 +69,6 @@ def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing:
             refuse_hint="Re-run with --replace-failed to delete and recreate it, or delete it with `infragen destroy`.",
         )
     console.echo(f"Deleting stack {deployed.name}…")
+    feed.mark()
     cfn.delete_stack(StackName=deployed.stack_id)
     watch(cfn, deployed, console, timing, feed, "delete")

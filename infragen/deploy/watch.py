@@ -22,12 +22,13 @@ class EventFeed:
         self._stack_id = stack_id
         self._boundary: dict | None = None
         self._seen: set[str] = set()
-        self.events: list[dict] = []  # every event returned so far, oldest first
+        self.events: list[dict] = []  # every event returned since the mark, oldest first
 
     def mark(self) -> None:
         """Remember the newest existing event: call just before starting an operation."""
         events = self._cfn.describe_stack_events(StackName=self._stack_id).get("StackEvents", [])
         self._boundary = events[0] if events else None
+        self.events = []  # the operation's root cause is looked for among its own events only
 
     def poll(self) -> list[dict]:
         """Events not returned before, reading pages (newest first) only back to the mark."""

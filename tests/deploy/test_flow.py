@@ -6,7 +6,7 @@ import pytest
 from botocore.stub import ANY
 
 from infragen.deploy.flow import DeployRequest, deploy_template, destroy, diff_template, format_outputs
-from infragen.errors import Aborted, WaitTimeout
+from infragen.errors import Aborted, DeployFailed, WaitTimeout
 from tests.deploy.helpers import (
     CS_ARN,
     CapturingConsole,
@@ -172,7 +172,8 @@ def test_rollback_complete_is_explained_and_not_replaced_without_consent(cfn, co
 
 
 def expect_replacement(cfn):
-    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})  # the cause
+    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})  # the mark
     cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
     cfn.stub.add_response("describe_stacks", stacks_response("DELETE_IN_PROGRESS"), {"StackName": STACK_ID})
     cfn.stub.add_response("describe_stack_events", events_response(event("g1", "DELETE_IN_PROGRESS", seconds=20),
@@ -200,6 +201,21 @@ def test_rollback_complete_is_replaced_when_the_user_agrees(cfn, clock, monkeypa
     expect_replacement(cfn)
     assert run(cfn, console, clock).status == "CREATE_COMPLETE"
     assert asked == [f"Delete stack {STACK} and create it again?", f"Deploy 1 change(s) to stack {STACK}?"]
+
+
+def test_a_failed_replacement_reports_why_the_delete_failed_not_the_old_create_failure(cfn, yes_console, clock):
+    expect_describe(cfn, "ROLLBACK_COMPLETE")
+    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})
+    cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stacks", stacks_response("DELETE_FAILED"), {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", events_response(
+        event("h2", "DELETE_FAILED", seconds=30),
+        event("h1", "DELETE_FAILED", "Queue", seconds=25, reason="Queue is in use"),
+        *FAILED_EVENTS["StackEvents"]))
+    with pytest.raises(DeployFailed) as failure:
+        run(cfn, yes_console, clock, replace_failed=True)
+    assert "Root cause: Queue (AWS::SQS::Queue) DELETE_FAILED: Queue is in use" in str(failure.value)
 
 
 # --- a busy stack -----------------------------------------------------------------------------------------------
