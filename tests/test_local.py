@@ -22,11 +22,6 @@ def state_dir(tmp_path):
     return tmp_path / ".infragen"
 
 
-@pytest.fixture
-def local_env(moto_endpoint):
-    """Dummy credentials and isolated AWS config (from the shared fixture), for clients of the emulator."""
-
-
 def list_buckets(endpoint_url: str) -> list:
     clients = make_session(Target(kind="local", region="us-west-2", endpoint_url=endpoint_url))
     return clients.s3.list_buckets()["Buckets"]
@@ -45,7 +40,8 @@ def dead_pid() -> int:
 
 # start() leaves its server running on purpose, so Popen warns when its handle goes away.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_start_status_stop_background_server(state_dir, local_env):
+@pytest.mark.usefixtures("moto_endpoint")  # dummy credentials and no ~/.aws for the emulator's clients
+def test_start_status_stop_background_server(state_dir):
     server = local.start(state_dir)
     try:
         assert server.endpoint_url.startswith("http://127.0.0.1:")
@@ -91,7 +87,8 @@ def test_stale_state_is_cleaned(state_dir, content):
     assert local.stop(state_dir).state == "stopped"
 
 
-def test_in_process_fallback_says_so_and_stops(state_dir, local_env):
+@pytest.mark.usefixtures("moto_endpoint")
+def test_in_process_fallback_says_so_and_stops(state_dir):
     console = Console(out=io.StringIO(), err=io.StringIO())
     with local.local_endpoint(state_dir, console) as url:
         assert url.startswith("http://127.0.0.1:")
