@@ -84,7 +84,7 @@ def deploy_template(
         except changeset.NoChanges:
             _say_no_changes(console, deployed)
             return _outcome(cfn, console, deployed, changed=False)
-    rows = _review(changes, old_template, new_template, deployed, request, console)
+    rows = _show_review(changes, old_template, new_template, deployed, request, console)
 
     try:
         _confirm(console, f"Deploy {len(rows)} change(s) to stack {name}?", rows)
@@ -122,7 +122,7 @@ def diff_template(
         if state is not State.READY:
             if deployed and state is State.FAILED_CREATE:
                 console.warn(f"Stack {name} is {deployed.status}: a deploy would delete and recreate it.")
-            return _review(review.local_changes({}, new_template), {}, new_template, None, request, console)
+            return _show_review(review.local_changes({}, new_template), {}, new_template, None, request, console)
         old_template = stacks.deployed_template(cfn, deployed.stack_id)
         if _unchanged(deployed, old_template, request):
             _say_no_changes(console, deployed)
@@ -133,7 +133,7 @@ def diff_template(
             _say_no_changes(console, deployed)
             return []
         changeset.discard(cfn, change_set)
-    return _review(changes, old_template, new_template, deployed, request, console)
+    return _show_review(changes, old_template, new_template, deployed, request, console)
 
 
 def destroy(
@@ -190,7 +190,7 @@ def _create_and_wait(
     return change_set, changeset.wait(cfn, change_set, timing)
 
 
-def _review(
+def _show_review(
     changes: list[dict],
     old_template: dict,
     new_template: dict,
