@@ -1,12 +1,10 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from infragen.config import load_config
 from infragen.render import bootstrap_template, stack_template
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.stack.helpers import ROOT
 
 
 @pytest.fixture(scope="session")

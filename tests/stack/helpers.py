@@ -1,6 +1,10 @@
 """Walk CloudFormation templates as data."""
 
 import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository root: infragen.toml and templates_out/ live here."""
 
 
 def resources_of(template: dict, type_: str) -> dict:

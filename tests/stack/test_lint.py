@@ -1,7 +1,5 @@
-from pathlib import Path
-
-from tests.stack.conftest import ROOT
 from infragen.lint import lint_files, lint_text
+from tests.stack.helpers import ROOT
 
 
 def test_committed_templates_are_cfn_lint_clean():

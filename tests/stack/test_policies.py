@@ -59,17 +59,33 @@ def _role_statements(template, stem):
     return policy["PolicyDocument"]["Statement"]
 
 
+SSM_VIA_SERVICE = {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
+
+
+def _parameter_arns(env_cfg, name):
+    return [{"Fn::Sub": f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{p}"}
+            for _, p in env_cfg.function(name).parameters]
+
+
 def test_each_role_reads_exactly_its_own_parameters(template, env_cfg):
+    granted = {}
     for stem, name in (("Hello", "hello"), ("DataProcessor", "data_processor")):
-        ssm = [s for s in _role_statements(template, stem) if s["Action"] == ["ssm:GetParameter"]]
-        [statement] = ssm
-        resources = [r["Fn::Sub"] for r in statement["Resource"]]
-        expected = [f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{p}"
-                    for _, p in env_cfg.function(name).parameters]
-        assert resources == expected
-    hello = json.dumps(_role_statements(template, "Hello"))
-    data = json.dumps(_role_statements(template, "DataProcessor"))
-    assert hello != data
+        statements = _role_statements(template, stem)
+        expected = _parameter_arns(env_cfg, name)
+        assert expected, f"{name} has no parameters in the config: nothing to check"
+
+        [ssm] = [s for s in statements if any(a.startswith("ssm:") for a in s["Action"])]
+        assert ssm["Effect"] == "Allow" and ssm["Action"] == ["ssm:GetParameter"]
+        assert ssm["Resource"] == expected
+        granted[name] = {r["Fn::Sub"] for r in ssm["Resource"]}
+
+        [via_ssm] = [s for s in statements
+                     if s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+                     == SSM_VIA_SERVICE]
+        assert via_ssm["Action"] == ["kms:Decrypt"]
+        assert via_ssm["Resource"] == [{"Fn::GetAtt": ["Key", "Arn"]}]
+        assert via_ssm["Condition"]["ArnLike"] == {"kms:EncryptionContext:PARAMETER_ARN": expected}
+    assert granted["hello"].isdisjoint(granted["data_processor"])
 
 
 def test_kms_decrypt_is_conditioned_on_its_use(template):

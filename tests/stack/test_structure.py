@@ -2,9 +2,11 @@
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
+from infragen.render import stack_template
 from tests.stack.helpers import as_list, props, references, resources_of
 
 FUNCTIONS = {"hello": "Hello", "data_processor": "DataProcessor"}
@@ -49,6 +51,34 @@ def test_every_log_group_has_retention_and_the_key(template, env_cfg):
         assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
 
 
+def _retention_skips(template):
+    """Per log group, its checkov skips (none when it has no Metadata)."""
+    return {logical_id: group.get("Metadata", {}).get("checkov", {}).get("skip", [])
+            for logical_id, group in resources_of(template, "AWS::Logs::LogGroup").items()}
+
+
+def test_log_retention_skip_only_below_a_year_and_only_on_log_groups(template, env_cfg):
+    short = json.loads(stack_template(replace(env_cfg, log_retention_days=30)))
+    skips = _retention_skips(short)
+    assert set(skips) == set(_retention_skips(template))
+    for logical_id, skip in skips.items():
+        [entry] = skip
+        assert entry["id"] == "CKV_AWS_338", logical_id
+        assert entry["comment"].strip(), logical_id
+        assert "30 days" in entry["comment"] and "log_retention_days" in entry["comment"]
+    for logical_id, resource in short["Resources"].items():
+        if resource["Type"] != "AWS::Logs::LogGroup":
+            assert "CKV_AWS_338" not in json.dumps(resource.get("Metadata", {})), logical_id
+
+    for days in (365, 400):
+        long = json.loads(stack_template(replace(env_cfg, log_retention_days=days)))
+        assert all(skip == [] for skip in _retention_skips(long).values()), days
+        assert "CKV_AWS_338" not in json.dumps(long)
+
+    has_skip = {bool(skip) for skip in _retention_skips(template).values()}
+    assert has_skip == {env_cfg.log_retention_days < 365}
+
+
 def test_vpc_spans_two_azs_with_public_and_private_subnets(template):
     subnets = resources_of(template, "AWS::EC2::Subnet")
     assert sorted(subnets) == ["PrivateSubnet1", "PrivateSubnet2", "PublicSubnet1", "PublicSubnet2"]
@@ -90,8 +120,8 @@ def test_vpc_flow_logs_go_to_an_encrypted_log_group(template):
 def test_function_runs_as_specified(template, env_cfg, name, stem):
     fn = props(template, f"{stem}Function")
     cfg = env_cfg.function(name)
-    assert re.fullmatch(r"python3\.(1[2-9])", fn["Runtime"])
-    assert fn["Timeout"] == 300 and fn["MemorySize"] == 512
+    assert fn["Runtime"] == cfg.runtime
+    assert fn["Timeout"] == cfg.timeout and fn["MemorySize"] == cfg.memory
     assert fn["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": f"{stem}CodeKey"}}
     assert "ZipFile" not in json.dumps(fn)
     assert fn["KmsKeyArn"] == {"Fn::GetAtt": ["Key", "Arn"]}
@@ -99,7 +129,7 @@ def test_function_runs_as_specified(template, env_cfg, name, stem):
     assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}]
     assert fn["LoggingConfig"] == {"LogGroup": {"Ref": f"{stem}LogGroup"}}
     assert fn["ReservedConcurrentExecutions"] == cfg.reserved_concurrency
-    assert fn["TracingConfig"]["Mode"] == "Active"
+    assert fn["TracingConfig"]["Mode"] == ("Active" if env_cfg.tracing else "PassThrough")
     assert fn["Role"] == {"Fn::GetAtt": [f"{stem}Role", "Arn"]}
     variables = fn["Environment"]["Variables"]
     assert variables["ENVIRONMENT"] == env_cfg.env
@@ -107,6 +137,34 @@ def test_function_runs_as_specified(template, env_cfg, name, stem):
     for key, parameter in cfg.parameters:
         assert variables[f"{key.upper()}_PARAMETER"] == parameter
     assert ("BATCH_SIZE" in variables) == (name == "data_processor")
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_repository_config_runs_functions_for_five_minutes_with_512_mb(config, env, name):
+    """The issue's requirement, on the committed infragen.toml itself."""
+    fn = config.env(env).function(name)
+    assert fn.timeout == 300
+    assert fn.memory == 512
+    major, minor = re.fullmatch(r"python(\d+)\.(\d+)", fn.runtime).groups()
+    assert (int(major), int(minor)) >= (3, 12)
+
+
+def test_function_settings_and_tracing_follow_the_config(env_cfg):
+    """Other values in the config give other values in the template: nothing is fixed."""
+    changed = tuple(replace(f, timeout=60 + i, memory=1024 + 128 * i, runtime="python3.13")
+                    for i, f in enumerate(env_cfg.functions))
+    for tracing in (True, False):
+        t = json.loads(stack_template(replace(env_cfg, functions=changed, tracing=tracing)))
+        for i, (name, stem) in enumerate(FUNCTIONS.items()):
+            fn = props(t, f"{stem}Function")
+            assert (fn["Timeout"], fn["MemorySize"], fn["Runtime"]) == (
+                60 + i, 1024 + 128 * i, "python3.13"), name
+            assert fn["TracingConfig"]["Mode"] == ("Active" if tracing else "PassThrough")
+            [policy] = props(t, f"{stem}Role")["Policies"]
+            actions = {a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]}
+            assert ("xray:PutTraceSegments" in actions) is tracing
+        assert props(t, "ApiStage")["TracingEnabled"] is tracing
 
 
 @pytest.mark.parametrize("stem", FUNCTIONS.values())
@@ -129,10 +187,6 @@ def test_error_topic_is_encrypted_and_only_this_stacks_alarms_may_publish(templa
 
 
 def test_email_subscription_only_when_configured(config, env_cfg):
-    from dataclasses import replace
-
-    from infragen.render import stack_template
-
     with_email = json.loads(stack_template(replace(env_cfg, alarm_email="ops@example.com")))
     subscription = props(with_email, "ErrorTopicEmailSubscription")
     assert subscription["Endpoint"] == "ops@example.com" and subscription["Protocol"] == "email"
@@ -163,10 +217,6 @@ def test_every_method_is_authenticated_by_default(template):
 
 
 def test_open_routes_and_iam_mode_come_only_from_config(env_cfg):
-    from dataclasses import replace
-
-    from infragen.render import stack_template
-
     opened = json.loads(stack_template(replace(env_cfg, open_routes=("GET /hello",))))
     assert props(opened, "HelloApiMethod")["AuthorizationType"] == "NONE"
     assert props(opened, "HelloApiMethod")["ApiKeyRequired"] is False
@@ -187,22 +237,19 @@ def test_each_route_has_its_own_scoped_invoke_permission(template):
 
 def test_stage_logs_traces_throttles_without_data_trace(template, env_cfg):
     stage = props(template, "ApiStage")
-    assert stage["TracingEnabled"] is True
+    assert stage["TracingEnabled"] is env_cfg.tracing
     assert json.loads(stage["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
     assert "/api/access" in stage["AccessLogSetting"]["DestinationArn"]["Fn::Sub"]
     [settings] = stage["MethodSettings"]
     assert settings["LoggingLevel"] == "INFO" and settings["DataTraceEnabled"] is False
     assert settings["MetricsEnabled"] is True
     assert settings["ThrottlingRateLimit"] == env_cfg.throttle_rate_limit
+    assert settings["ThrottlingBurstLimit"] == env_cfg.throttle_burst_limit
     execution = props(template, "ApiExecutionLogGroup")["LogGroupName"]["Fn::Sub"]
     assert execution == "API-Gateway-Execution-Logs_${RestApi}/v1"
 
 
 def test_deployment_id_changes_when_routes_change(env_cfg):
-    from dataclasses import replace
-
-    from infragen.render import stack_template
-
     def deployment(cfg):
         t = json.loads(stack_template(cfg))
         return next(iter(resources_of(t, "AWS::ApiGateway::Deployment")))
@@ -212,10 +259,6 @@ def test_deployment_id_changes_when_routes_change(env_cfg):
 
 
 def test_account_logging_role_is_behind_a_flag(template, env_cfg):
-    from dataclasses import replace
-
-    from infragen.render import stack_template
-
     assert "ApiGatewayAccount" in template["Resources"]
     assert template["Resources"]["ApiGatewayLoggingRole"]["DeletionPolicy"] == "Retain"
     unmanaged = json.loads(stack_template(replace(env_cfg, manage_api_gateway_account=False)))
