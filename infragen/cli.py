@@ -8,11 +8,17 @@ from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_INTERRUPTED, InfragenError
+from infragen.errors import EXIT_AWS, EXIT_INTERRUPTED, InfragenError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
     show_default=True, help="Stack configuration file.")
+ENV_OPTION = click.option("--env", "env_name", help="Environment (default: the first in the config).")
+
+
+def wait_option(default_s: int):
+    return click.option("--wait-timeout", type=click.FloatRange(1), default=default_s,
+                        show_default=True, help="Seconds to wait for each CloudFormation operation.")
 
 
 def reports_errors(command):
@@ -27,6 +33,12 @@ def reports_errors(command):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            # Safety net: an AWS SDK failure no module turned into an InfragenError.
+            if not type(exc).__module__.startswith("botocore"):
+                raise
+            click.echo(click.style(f"Error: AWS call failed: {exc}", fg="red"), err=True)
+            sys.exit(EXIT_AWS)
     return wrapper
 
 
@@ -90,12 +102,11 @@ def lint(config_path, templates_dir):
 
 @cli.command()
 @CONFIG_OPTION
-@click.option("--env", "env_name", help="Environment (default: the first in the config).")
+@ENV_OPTION
 @click.option("--yes", "-y", is_flag=True, help="Deploy without asking (needed without a terminal).")
 @click.option("--replace-failed", is_flag=True,
               help="Delete and recreate a stack whose creation failed (ROLLBACK_COMPLETE).")
-@click.option("--wait-timeout", type=click.FloatRange(1), default=1800, show_default=True,
-              help="Seconds to wait for each CloudFormation operation.")
+@wait_option(1800)
 @click.option("--outputs-file", type=click.Path(path_type=Path), help="Also write outputs as JSON.")
 @target_options
 @reports_errors
@@ -105,11 +116,6 @@ def deploy(config_path, env_name, yes, replace_failed, wait_timeout, outputs_fil
 
     sys.exit(stack_commands.deploy(config_path, env_name, yes, replace_failed, wait_timeout,
                                    outputs_file, target_flags))
-
-
-ENV_OPTION = click.option("--env", "env_name", help="Environment (default: the first in the config).")
-WAIT_OPTION = click.option("--wait-timeout", type=click.FloatRange(1), default=1800,
-                           show_default=True, help="Seconds to wait for each operation.")
 
 
 @cli.command()
@@ -122,6 +128,18 @@ def diff(config_path, env_name, target_flags):
     from infragen import stack_commands
 
     sys.exit(stack_commands.diff(config_path, env_name, target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@target_options
+@reports_errors
+def harden(config_path, env_name, target_flags):
+    """Re-apply what CloudFormation cannot (default security group lock-down)."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.harden(config_path, env_name, target_flags))
 
 
 @cli.command()
@@ -142,7 +160,7 @@ def status(config_path, env_name, target_flags):
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
 @click.option("--include-bootstrap", is_flag=True,
               help="Also empty and delete the artifact bucket stack.")
-@WAIT_OPTION
+@wait_option(3600)  # VPC Lambdas' network interfaces can hold a delete for 20-40 minutes
 @target_options
 @reports_errors
 def destroy(config_path, env_name, yes, include_bootstrap, wait_timeout, target_flags):
@@ -183,7 +201,7 @@ def package(config_path, env_name, out_dir, target_flags):
 @cli.command()
 @CONFIG_OPTION
 @click.argument("function")
-@click.option("--env", "env_name", help="Environment (default: the first in the config).")
+@ENV_OPTION
 @click.option("--event", "event_source", metavar="FILE|-",
               help="Event JSON (default: lambda_src/events/<route>.json).")
 @target_options
@@ -243,7 +261,7 @@ def local_start(config_path, port):
     """Start the emulator; state persists until `infragen local stop`."""
     from infragen import commands
 
-    sys.exit(commands.local(config_path, "start", port))
+    sys.exit(commands.local_start(config_path, port))
 
 
 @local.command("stop")
@@ -253,7 +271,7 @@ def local_stop(config_path):
     """Stop the emulator and discard its state."""
     from infragen import commands
 
-    sys.exit(commands.local(config_path, "stop", None))
+    sys.exit(commands.local_stop(config_path))
 
 
 @local.command("status")
@@ -263,7 +281,7 @@ def local_status(config_path):
     """Say whether the emulator runs and where (exit 1 when stopped)."""
     from infragen import commands
 
-    sys.exit(commands.local(config_path, "status", None))
+    sys.exit(commands.local_status(config_path))
 
 
 def main() -> None:

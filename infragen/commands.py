@@ -73,14 +73,15 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     from infragen.target import handler_environment
 
     cfg = load_env(config_path, env_name)
-    fn = _function(cfg, function)
+    fn = cfg.function(function)
     root = project_root(config_path)
-    event = load_event(event_source or root / "lambda_src" / "events" / EVENT_FILES[fn.name])
+    event = load_event(event_source or root / "lambda_src" / "events" / fn.example_event)
     template = json.loads(stack_template(cfg))
+    console = Console()
     # No credential check: without them, stack references become placeholders.
-    with target_clients(cfg, config_path, Console(), target_flags, check=None) as clients:
-        variables = function_environment(template, fn.name,
-                                         stack_resolver(clients.cloudformation, cfg.stack_name))
+    with target_clients(cfg, config_path, console, target_flags, check=None) as clients:
+        resolve = stack_resolver(clients.cloudformation, cfg.stack_name)
+        variables = function_environment(template, fn.name, _leniently(resolve, console))
         region = clients.target.region
         variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
         result = run_handler(root / "lambda_src", fn.name, event, variables,
@@ -92,18 +93,30 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
         click.echo(result.error_traceback or f"{result.error_type}: {result.error_message}", err=True)
         return EXIT_FAILED
     click.echo(json.dumps(result.response, indent=2))
+    if result.timed_out:
+        click.echo(f"{fn.name} ran {result.duration_ms / 1000:.1f} s, over its {fn.timeout} s "
+                   f"timeout: Lambda would have stopped it.", err=True)
+        return EXIT_FAILED
     return EXIT_OK
 
 
-EVENT_FILES = {"hello": "hello.json", "data_processor": "data.json"}
+def _leniently(resolve, console):
+    """A resolver that warns once and gives up (placeholders) when the target cannot answer."""
+    from infragen.errors import AwsError
 
+    failures = []
 
-def _function(cfg, name: str):
-    from infragen.config import FUNCTIONS
+    def lenient(logical_id: str):
+        if failures:
+            return None
+        try:
+            return resolve(logical_id)
+        except AwsError as exc:
+            failures.append(exc)
+            console.warn(f"Stack references left unresolved: {exc.message}")
+            return None
 
-    if name not in FUNCTIONS:
-        raise UsageError(f"unknown function {name!r}", hint="use one of: " + ", ".join(FUNCTIONS))
-    return cfg.function(name)
+    return lenient
 
 
 def secrets_set(config_path: Path, env_name: str, function: str, key: str, value: str,
@@ -131,23 +144,29 @@ def secrets_status(config_path: Path, env_name: str, target_flags: dict) -> int:
     return EXIT_OK if all(state != "missing" for _, state in rows) else EXIT_FAILED
 
 
-def local(config_path: Path, action: str, port: int | None) -> int:
+def local_start(config_path: Path, port: int | None) -> int:
     from infragen import local as emulator
 
-    folder = state_dir(config_path)
-    if action == "start":
-        server = emulator.start(folder, port)
-        click.echo(f"Local emulator running at {server.endpoint_url} (pid {server.pid}); "
-                   f"`infragen deploy --local` uses it. Stop with `infragen local stop`.")
-        return EXIT_OK
-    if action == "stop":
-        found = emulator.stop(folder)
-        click.echo("Local emulator stopped." if found.state == "running" else "Local emulator was not running.")
-        return EXIT_OK
-    current = emulator.status(folder)
+    server = emulator.start(state_dir(config_path), port)
+    click.echo(f"Local emulator running at {server.endpoint_url} (pid {server.pid}); "
+               f"`infragen deploy --local` uses it. Stop with `infragen local stop`.")
+    return EXIT_OK
+
+
+def local_stop(config_path: Path) -> int:
+    from infragen import local as emulator
+
+    found = emulator.stop(state_dir(config_path))
+    click.echo("Local emulator stopped." if found.state == "running" else "Local emulator was not running.")
+    return EXIT_OK
+
+
+def local_status(config_path: Path) -> int:
+    from infragen import local as emulator
+
+    current = emulator.status(state_dir(config_path))
     if current.state == "running":
         click.echo(f"running at {current.server.endpoint_url} (pid {current.server.pid})")
         return EXIT_OK
-    click.echo("stopped" + (" (cleaned up state of a dead server)" if current.state == "stale" else ""))
+    click.echo("stopped" + (" (cleaned up the state of a dead server)" if current.state == "stale" else ""))
     return EXIT_FAILED
-

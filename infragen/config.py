@@ -39,6 +39,11 @@ class FunctionConfig:
     def route(self) -> tuple[str, str]:
         return ROUTES[self.name]
 
+    @property
+    def example_event(self) -> str:
+        """File in lambda_src/events/ holding an example request for this function's route."""
+        return self.route[1].strip("/") + ".json"
+
 
 @dataclass(frozen=True)
 class EnvConfig:
@@ -61,7 +66,10 @@ class EnvConfig:
     functions: tuple[FunctionConfig, ...]
 
     def function(self, name: str) -> FunctionConfig:
-        return next(f for f in self.functions if f.name == name)
+        for fn in self.functions:
+            if fn.name == name:
+                return fn
+        raise ConfigError(f"unknown function {name!r}", hint="the functions are: " + ", ".join(FUNCTIONS))
 
 
 @dataclass(frozen=True)
@@ -125,9 +133,13 @@ def _parameters(value: dict) -> str | None:
     return None
 
 
-_NAME = r"[a-zA-Z][-a-zA-Z0-9{}]{0,100}"
+# Names become parts of other names: "<stack>-data-processor" must fit Lambda's 64 characters,
+# "<bootstrap>-<account>-<region>" S3's 63 lower-case characters ({env} counts as up to 16).
+_STACK_NAME = r"[a-zA-Z]([-a-zA-Z0-9]|\{env\}){0,40}"
+_BOOTSTRAP_NAME = r"[a-z][-a-z0-9]{0,30}"
 STACK_RULES: dict[str, tuple[type, Check]] = {
-    "stack_name": (str, _matches(_NAME, "letters, digits and '-', starting with a letter")),
+    "stack_name": (str, _matches(_STACK_NAME, "up to 41 letters, digits, '-' or {env}, "
+                                              "starting with a letter")),
     "region": (str, _matches(r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region such as 'us-west-2'")),
     "vpc_cidr": (str, _cidr),
     "nat_gateways": (int, _between(1, 2)),
@@ -140,7 +152,8 @@ STACK_RULES: dict[str, tuple[type, Check]] = {
     "manage_api_gateway_account": (bool, lambda v: None),
     "throttle_rate_limit": (int, _between(1, 10000)),
     "throttle_burst_limit": (int, _between(1, 5000)),
-    "bootstrap_stack": (str, _matches(_NAME, "letters, digits and '-', starting with a letter")),
+    "bootstrap_stack": (str, _matches(_BOOTSTRAP_NAME, "up to 31 lower-case letters, digits and "
+                                                      "'-', starting with a letter")),
     "artifact_prefix": (str, _matches(r"[a-z0-9][a-z0-9-]{0,62}", "lower-case letters, digits, '-'")),
 }
 FUNCTION_RULES: dict[str, tuple[type, Check]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from infragen.stack.names import camel
+from infragen.stack.names import function_logical_id
 
 
 def function_environment(template: dict, function: str,
@@ -13,7 +13,7 @@ def function_environment(template: dict, function: str,
 
     An unresolvable reference becomes a readable placeholder, never a crash.
     """
-    resource = template["Resources"][f"{camel(function)}Function"]
+    resource = template["Resources"][function_logical_id(function)]
     variables = resource["Properties"]["Environment"]["Variables"]
     resolved = {}
     for name, value in variables.items():
@@ -27,14 +27,23 @@ def function_environment(template: dict, function: str,
 
 
 def stack_resolver(cfn, stack_name: str) -> Callable[[str], str | None]:
-    """Resolve logical ids to physical ids of the deployed stack; None when it is not there."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Resolve logical ids to physical ids of the deployed stack.
+
+    None when the stack or the resource does not exist; any other failure is an AwsError.
+    """
+    from botocore.exceptions import ClientError
+
+    from infragen.deploy.aws_errors import aws_errors, is_missing_stack
 
     def resolve(logical_id: str) -> str | None:
-        try:
-            reply = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)
-        except (ClientError, BotoCoreError):
-            return None
+        with aws_errors(f"Reading {logical_id} of stack {stack_name}"):
+            try:
+                reply = cfn.describe_stack_resource(StackName=stack_name,
+                                                    LogicalResourceId=logical_id)
+            except ClientError as exc:
+                if is_missing_stack(exc):  # also "Resource … does not exist for stack …"
+                    return None
+                raise
         return reply["StackResourceDetail"].get("PhysicalResourceId") or None
 
     return resolve

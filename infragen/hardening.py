@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infragen.errors import AwsError
 
@@ -26,9 +26,9 @@ def lock_down_default_security_group(ec2, vpc_id: str) -> int:
                 ec2.revoke_security_group_egress(GroupId=group["GroupId"],
                                                  IpPermissions=group["IpPermissionsEgress"])
                 removed += len(group["IpPermissionsEgress"])
-    except ClientError as exc:
-        raise AwsError(f"could not lock down the default security group of {vpc_id}: "
-                       f"{exc.response['Error']['Code']}",
-                       hint="the stack is deployed; grant ec2:RevokeSecurityGroupIngress/Egress "
-                            "and run the deploy again") from None
+    except (ClientError, BotoCoreError) as exc:
+        reason = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else str(exc)
+        raise AwsError(f"could not lock down the default security group of {vpc_id}: {reason}",
+                       hint="the stack is deployed; grant ec2:DescribeSecurityGroups and "
+                            "ec2:RevokeSecurityGroupIngress/Egress, then run `infragen harden`") from None
     return removed

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from infragen.errors import DeployFailed
 
 GATING_LEVELS = ("error", "warning")
 
@@ -42,11 +45,7 @@ def lint_files(paths: list[Path], region: str) -> list[Finding]:
 
 def lint_gate(text: str, file: str, region: str, cache_dir: Path, console) -> None:
     """Block a deploy on cfn-lint errors; remember a clean verdict by template hash."""
-    import hashlib
-
     import cfnlint.version
-
-    from infragen.errors import UsageError
 
     digest = hashlib.sha256(f"{cfnlint.version.__version__}\n{region}\n{text}".encode()).hexdigest()
     verdict = cache_dir / "lint" / f"{digest}.ok"
@@ -57,7 +56,7 @@ def lint_gate(text: str, file: str, region: str, cache_dir: Path, console) -> No
         console.warn(str(finding))
     errors = [f for f in findings if f.level == "error"]
     if errors:
-        raise UsageError(f"cfn-lint found {len(errors)} error(s) in {file}; nothing was deployed",
+        raise DeployFailed(f"cfn-lint found {len(errors)} error(s) in {file}; nothing was deployed",
                          hint="fix the stack code or config, then `infragen render` and retry")
     if not findings:
         verdict.parent.mkdir(parents=True, exist_ok=True)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 
-PARTITION_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn"}
-
-
 def derive_outputs(template: dict, physical_ids: dict[str, str], region: str) -> dict[str, str]:
     """Outputs whose value is a literal, a Ref or a Sub over Refs and region pseudo parameters.
 
     Anything needing an attribute (GetAtt) or the account id is left out rather than guessed.
+    Only targets without outputs (emulators) need this, so the partition is the standard one.
     """
     known = {**physical_ids, "AWS::Region": region, "AWS::Partition": "aws",
-             "AWS::URLSuffix": PARTITION_SUFFIX["aws"]}
+             "AWS::URLSuffix": "amazonaws.com"}
     derived = {}
     for name, output in template.get("Outputs", {}).items():
         value = _resolve(output["Value"], known)

@@ -22,6 +22,7 @@ def to_json(template_dict: dict) -> str:
     order, never key-sorted."""
     ordered = {"AWSTemplateFormatVersion": "2010-09-09"}
     ordered.update((k, template_dict[k]) for k in SECTION_ORDER if k in template_dict)
+    ordered.update((k, v) for k, v in template_dict.items() if k not in ordered)
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infragen.config import EnvConfig
+from infragen.deploy.aws_errors import aws_errors
 from infragen.errors import AwsError, UsageError
+from infragen.stack.names import key_alias
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,6 @@ def find_slot(cfg: EnvConfig, function: str, key: str) -> SecretSlot:
                      hint=f"configured: {known}")
 
 
-def key_alias(cfg: EnvConfig) -> str:
-    """The stack's KMS key, which the function roles may decrypt through SSM."""
-    return f"alias/{cfg.stack_name}"
-
-
 def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
     """Write the value as a SecureString under the stack's key; return the new version."""
     if not value:
@@ -52,6 +49,8 @@ def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
             raise AwsError(f"KMS key {key_alias(cfg)} not found",
                            hint=f"deploy the stack first: infragen deploy --env {cfg.env}") from None
         raise AwsError(f"could not write {slot.parameter}: {code}") from None
+    except BotoCoreError as exc:
+        raise AwsError(f"could not write {slot.parameter}: {exc}") from None
     return reply["Version"]
 
 
@@ -60,10 +59,11 @@ def secret_status(ssm, cfg: EnvConfig) -> list[tuple[SecretSlot, str]]:
     slots = secret_slots(cfg)
     found: dict[str, dict] = {}
     names = [s.parameter for s in slots]
-    for start in range(0, len(names), 10):  # DescribeParameters filters take at most 10 values
-        paginator = ssm.get_paginator("describe_parameters")
-        for page in paginator.paginate(ParameterFilters=[
-                {"Key": "Name", "Option": "Equals", "Values": names[start:start + 10]}]):
-            found.update({p["Name"]: p for p in page["Parameters"]})
+    paginator = ssm.get_paginator("describe_parameters")
+    with aws_errors(f"Reading the parameters of {cfg.stack_name}"):
+        for start in range(0, len(names), 10):  # a Name filter takes at most 10 values
+            for page in paginator.paginate(ParameterFilters=[
+                    {"Key": "Name", "Option": "Equals", "Values": names[start:start + 10]}]):
+                found.update({p["Name"]: p for p in page["Parameters"]})
     return [(s, f"set (v{found[s.parameter]['Version']}, {found[s.parameter]['Type']})"
              if s.parameter in found else "missing") for s in slots]

@@ -12,7 +12,7 @@ from infragen.project import describe_target, load_env, project_root, target_cli
 RECENT_EVENTS = 10
 
 
-def _show_outputs(console: Console, rendered: str, outcome_outputs: dict, are_resources: bool,
+def _show_outputs(console: Console, template: dict, outcome_outputs: dict, are_resources: bool,
                   region: str) -> dict:
     """Print outputs; when the target gave none, derive them from physical ids. Return them."""
     from infragen.deploy.flow import format_outputs
@@ -20,7 +20,7 @@ def _show_outputs(console: Console, rendered: str, outcome_outputs: dict, are_re
 
     outputs = outcome_outputs
     if are_resources:
-        outputs = derive_outputs(json.loads(rendered), outcome_outputs, region)
+        outputs = derive_outputs(template, outcome_outputs, region)
         console.echo("Outputs derived from the resources' physical ids (attributes such as ARNs "
                       "need `infragen status` on AWS):")
     for line in format_outputs(outputs):
@@ -43,7 +43,7 @@ def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: b
                                      options)
         if outcome.changed:
             _harden(clients, cfg, outcome, console)
-        outputs = _show_outputs(console, rendered, outcome.outputs, outcome.outputs_are_resources,
+        outputs = _show_outputs(console, json.loads(rendered), outcome.outputs, outcome.outputs_are_resources,
                                 clients.target.region)
     if outputs_file:
         write_outputs_file(outputs_file, outcome, outputs)
@@ -56,13 +56,28 @@ def _harden(clients, cfg, outcome, console: Console) -> None:
     from infragen.function_env import stack_resolver
     from infragen.hardening import lock_down_default_security_group
 
-    vpc_id = (outcome.outputs.get("Vpc") if outcome.outputs_are_resources
+    vpc_id = (outcome.outputs.get("Vpc") if outcome and outcome.outputs_are_resources
               else stack_resolver(clients.cloudformation, cfg.stack_name)("Vpc"))
     if vpc_id:
         removed = lock_down_default_security_group(clients.ec2, vpc_id)
         if removed:
             console.echo(f"Locked down the default security group of {vpc_id} "
                          f"({removed} rule(s) removed).")
+
+
+def harden(config_path: Path, env_name: str | None, target_flags: dict) -> int:
+    """Re-apply the settings CloudFormation cannot express (deploy does this after each change)."""
+    from infragen.errors import UsageError
+    from infragen.function_env import stack_resolver
+
+    cfg = load_env(config_path, env_name)
+    console = Console()
+    with target_clients(cfg, config_path, console, target_flags) as clients:
+        if not stack_resolver(clients.cloudformation, cfg.stack_name)("Vpc"):
+            raise UsageError(f"stack {cfg.stack_name} is not deployed", hint="run `infragen deploy`")
+        _harden(clients, cfg, None, console)
+    console.echo(f"{cfg.stack_name}: default security group has no rules.")
+    return EXIT_OK
 
 
 def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
@@ -92,7 +107,6 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.watch import format_event
     from infragen.deployment import build_artifacts
-    from infragen.render import stack_template
     from infragen.stack.names import code_key_parameter
 
     cfg = load_env(config_path, env_name)
@@ -110,10 +124,11 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
             console.echo("Recent events:")
             for event in reversed(events[:RECENT_EVENTS]):
                 console.echo("  " + format_event(event))
-            outputs, are_resources = deployed.outputs, False
+            outputs, are_resources, template = deployed.outputs, False, {}
             if not outputs:
                 outputs, are_resources = stacks.physical_ids(cfn, deployed.stack_id), True
-        _show_outputs(console, stack_template(cfg), outputs, are_resources, clients.target.region)
+                template = stacks.deployed_template(cfn, deployed.stack_id)
+        _show_outputs(console, template, outputs, are_resources, clients.target.region)
     console.echo("Code:")
     local = build_artifacts(cfg, project_root(config_path))
     for name, artifact in local.items():
@@ -135,25 +150,43 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
                          "slowly: deleting this stack can take 20-40 minutes.")
         destroy_stack(clients.cloudformation, cfg.stack_name, console, wait_timeout)
         if include_bootstrap:
-            _destroy_bootstrap(clients, cfg, console, wait_timeout)
+            _destroy_bootstrap(clients, cfg, config_path, console, wait_timeout)
         else:
             console.echo(f"Kept the artifact stack {cfg.bootstrap_stack} (other environments use "
                          f"it); pass --include-bootstrap to delete it and its bucket too.")
     return EXIT_OK
 
 
-def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> None:
+def _destroy_bootstrap(clients, cfg, config_path: Path, console: Console,
+                       wait_timeout: float) -> None:
+    """Empty the artifact bucket and delete its stack, unless another environment still uses it."""
+    from dataclasses import replace
+
+    from infragen.config import load_config
+    from infragen.deploy import stacks
     from infragen.deploy.flow import destroy as destroy_stack
+    from infragen.deploy.stack_status import State
+    from infragen.errors import UsageError
     from infragen.function_env import stack_resolver
     from infragen.package import empty_bucket
     from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
 
-    bucket = stack_resolver(clients.cloudformation, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+    cfn = clients.cloudformation
+    others = [env.stack_name for env in load_config(config_path).envs
+              if env.bootstrap_stack == cfg.bootstrap_stack and env.stack_name != cfg.stack_name]
+    in_use = [name for name in others
+              if (found := stacks.describe(cfn, name)) and found.state is not State.ABSENT]
+    if in_use:
+        raise UsageError(f"kept the artifact stack {cfg.bootstrap_stack}: "
+                         f"{', '.join(in_use)} still deploy code from it",
+                         hint="destroy those environments first")
+    bucket = stack_resolver(cfn, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+    console.confirm(f"Delete the artifact stack {cfg.bootstrap_stack}"
+                    + (f" and every object version in s3://{bucket}?" if bucket else "?"),
+                    refuse_hint="re-run with --yes to delete without a prompt")
     if bucket:
-        console.confirm(f"Delete every object version in s3://{bucket}?",
-                        refuse_hint="re-run with --yes to delete without a prompt")
         console.echo(f"Emptied s3://{bucket} ({empty_bucket(clients.s3, bucket)} object versions).")
-    destroy_stack(clients.cloudformation, cfg.bootstrap_stack, console, wait_timeout)
+    destroy_stack(cfn, cfg.bootstrap_stack, replace(console, assume_yes=True), wait_timeout)
 
 
 def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict) -> int:

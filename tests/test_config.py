@@ -87,3 +87,13 @@ def test_env_overrides_merge_over_defaults(tmp_path):
     qa = load_config(config).env("qa")
     assert qa.nat_gateways == 2 and qa.function("hello").memory == 1024
     assert qa.function("hello").timeout == 300 and qa.stack_name == "infragen-qa"
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ('stack_name = "infragen-{env}"', 'stack_name = "' + "s" * 60 + '"', "stack.stack_name"),
+    ('bootstrap_stack = "infragen-bootstrap"', 'bootstrap_stack = "Infragen-Bootstrap"',
+     "stack.bootstrap_stack"),
+])
+def test_names_that_would_break_derived_aws_names_are_refused(tmp_path, old, new, key):
+    result, out, _ = run_render(tmp_path, BASE.replace(old, new, 1))
+    assert result.exit_code == 2 and key in result.output and not out.exists()

@@ -6,9 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from botocore.exceptions import ClientError
+
 from infragen.console import Console
 from infragen.deploy import changeset, review, stacks
-from infragen.deploy.aws_errors import aws_errors
+from infragen.deploy.aws_errors import aws_errors, code, message
 from infragen.deploy.polling import Timing
 from infragen.deploy.preflight import prepare_stack
 from infragen.deploy.stack_status import State
@@ -159,10 +161,21 @@ def destroy(
         )
         feed = EventFeed(cfn, deployed.stack_id)
         feed.mark()
-        cfn.delete_stack(StackName=deployed.stack_id)
+        try:
+            cfn.delete_stack(StackName=deployed.stack_id)
+        except ClientError as exc:
+            if not _gone(cfn, deployed.stack_id):
+                raise
+            console.warn(f"The delete request reported {code(exc) or 'an error'} "
+                         f"({message(exc)}), yet stack {stack_name} is gone.")
         console.echo(f"Deleting stack {stack_name}…")
         watch(cfn, deployed, console, timing, feed, "delete")
     console.echo(f"Stack {stack_name} deleted.", fg="green")
+
+
+def _gone(cfn, stack_id: str) -> bool:
+    current = stacks.describe(cfn, stack_id)
+    return current is None or current.state is State.ABSENT
 
 
 def format_outputs(outputs: Mapping[str, str], *, are_resources: bool = False) -> list[str]:

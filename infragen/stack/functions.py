@@ -13,6 +13,7 @@ from infragen.stack.names import (
     ARTIFACT_BUCKET_PARAMETER,
     camel,
     code_key_parameter,
+    function_logical_id,
     function_name,
     log_group_prefix,
     parameter_env_var,
@@ -78,7 +79,7 @@ def add_function(t: Template, cfg: EnvConfig, fn: FunctionConfig, *, network: Ne
         Metadata=ENI_SKIP,
     ))
     function = t.add_resource(awslambda.Function(
-        f"{stem}Function",
+        function_logical_id(fn.name),
         FunctionName=name,
         Description=f"{cfg.stack_name} {fn.route[0]} {fn.route[1]}",
         Handler=HANDLER,

@@ -11,7 +11,7 @@ from troposphere.kms import Alias, Key
 
 from infragen.config import EnvConfig
 from infragen.stack.arns import arn
-from infragen.stack.names import STAGE_NAME, log_group_prefix
+from infragen.stack.names import STAGE_NAME, key_alias, log_group_prefix
 from infragen.stack.policies import VERSION, log_group_condition
 
 
@@ -20,7 +20,7 @@ def key_policy(cfg: EnvConfig) -> Policy:
 
     The text is used inside Fn::Sub, so `${...}` placeholders resolve at deploy time.
     """
-    root = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:root"
+    root = arn("iam", "root", region=False)
     log_groups = [
         arn("logs", f"log-group:{log_group_prefix(cfg)}*"),
         arn("logs", f"log-group:API-Gateway-Execution-Logs_${{RestApi}}/{STAGE_NAME}"),
@@ -59,5 +59,5 @@ def add_key(t: Template, cfg: EnvConfig) -> Key:
         PendingWindowInDays=30,
         KeyPolicy=Sub(policy_text),
     ))
-    t.add_resource(Alias("KeyAlias", AliasName=f"alias/{cfg.stack_name}", TargetKeyId=key.ref()))
+    t.add_resource(Alias("KeyAlias", AliasName=key_alias(cfg), TargetKeyId=key.ref()))
     return key

@@ -14,6 +14,15 @@ def camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+def function_logical_id(function: str) -> str:
+    return f"{camel(function)}Function"
+
+
+def key_alias(cfg: EnvConfig) -> str:
+    """Alias of the stack's KMS key (the CLI encrypts secrets with it)."""
+    return f"alias/{cfg.stack_name}"
+
+
 def code_key_parameter(function: str) -> str:
     """Template parameter carrying the S3 key of a function's zip."""
     return f"{camel(function)}CodeKey"

@@ -1,0 +1,23 @@
+import pytest
+
+from infragen.console import Console
+from infragen.errors import DeployFailed
+from infragen.lint import lint_gate
+
+BROKEN = '{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}}}}'
+CLEAN = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
+
+
+def test_errors_block_and_are_not_cached(tmp_path, capsys):
+    for _ in range(2):
+        with pytest.raises(DeployFailed, match="nothing was deployed"):
+            lint_gate(BROKEN, "broken.json", "us-west-2", tmp_path, Console())
+    assert "E3003" in capsys.readouterr().err
+    assert not (tmp_path / "lint").exists()
+
+
+def test_a_clean_verdict_is_cached_by_template_hash(tmp_path, monkeypatch):
+    lint_gate(CLEAN, "clean.json", "us-west-2", tmp_path, Console())
+    assert len(list((tmp_path / "lint").iterdir())) == 1
+    monkeypatch.setattr("infragen.lint.lint_text", lambda *a: pytest.fail("linted again"))
+    lint_gate(CLEAN, "clean.json", "us-west-2", tmp_path, Console())
