@@ -44,16 +44,22 @@ def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
 
 
 def lint(config_path: Path, templates_dir: Path) -> int:
-    from infragen.lint import lint_files
+    """Lint every template; remember the clean ones so deploying them skips a second lint."""
+    from infragen.lint import LintVerdicts, lint_text
 
     config = load_config(config_path)
     paths = sorted(templates_dir.glob("*.json"))
     if not paths:
         raise UsageError(f"no templates in {templates_dir}", hint="run `infragen render --all`")
     regions = {f"{env.env}.json": env.region for env in config.envs}
-    default_region = config.envs[0].region
-    findings = [finding for path in paths
-                for finding in lint_files([path], regions.get(path.name, default_region))]
+    verdicts = LintVerdicts(state_dir(config_path))
+    findings = []
+    for path in paths:
+        text, region = path.read_text(encoding="utf-8"), regions.get(path.name, config.envs[0].region)
+        found = lint_text(text, str(path), region)
+        if not found:
+            verdicts.record_clean(text, region)
+        findings += found
     for finding in findings:
         click.echo(str(finding), err=True)
     click.echo(f"cfn-lint: {len(paths)} templates, {len(findings)} errors/warnings.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from infragen.errors import DeployFailed
@@ -38,18 +39,33 @@ def lint_text(text: str, file: str, region: str) -> list[Finding]:
     return [f for f in findings if f.level in GATING_LEVELS]
 
 
-def lint_files(paths: list[Path], region: str) -> list[Finding]:
-    return [finding for path in paths
-            for finding in lint_text(path.read_text(encoding="utf-8"), str(path), region)]
+@dataclass(frozen=True)
+class LintVerdicts:
+    """Clean verdicts remembered by hash of (cfn-lint version, region, template text).
+
+    `infragen lint` records them for clean templates, so a deploy of the same text skips the
+    second lint; reading them never imports cfn-lint.
+    """
+
+    cache_dir: Path
+
+    def _path(self, text: str, region: str) -> Path:
+        key = f"{metadata.version('cfn-lint')}\n{region}\n{text}"
+        return self.cache_dir / "lint" / f"{hashlib.sha256(key.encode()).hexdigest()}.ok"
+
+    def is_clean(self, text: str, region: str) -> bool:
+        return self._path(text, region).exists()
+
+    def record_clean(self, text: str, region: str) -> None:
+        path = self._path(text, region)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("clean\n")
 
 
 def lint_gate(text: str, file: str, region: str, cache_dir: Path, console) -> None:
-    """Block a deploy on cfn-lint errors; remember a clean verdict by template hash."""
-    import cfnlint.version
-
-    digest = hashlib.sha256(f"{cfnlint.version.__version__}\n{region}\n{text}".encode()).hexdigest()
-    verdict = cache_dir / "lint" / f"{digest}.ok"
-    if verdict.exists():
+    """Block a deploy on cfn-lint errors (warnings are shown); skip templates known clean."""
+    verdicts = LintVerdicts(cache_dir)
+    if verdicts.is_clean(text, region):
         return
     findings = lint_text(text, file, region)
     for finding in findings:
@@ -57,7 +73,6 @@ def lint_gate(text: str, file: str, region: str, cache_dir: Path, console) -> No
     errors = [f for f in findings if f.level == "error"]
     if errors:
         raise DeployFailed(f"cfn-lint found {len(errors)} error(s) in {file}; nothing was deployed",
-                         hint="fix the stack code or config, then `infragen render` and retry")
+                           hint="fix the stack code or config, then `infragen render` and retry")
     if not findings:
-        verdict.parent.mkdir(parents=True, exist_ok=True)
-        verdict.write_text("clean\n")
+        verdicts.record_clean(text, region)
