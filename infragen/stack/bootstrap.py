@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from awacs.aws import Policy
-from troposphere import GetAtt, Output, Ref, Sub, Template
+from troposphere import GetAtt, Join, Output, Ref, Sub, Template
 from troposphere import s3
 
 from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
@@ -49,7 +49,7 @@ def build_bootstrap() -> Template:
         "ArtifactBucketPolicy",
         Bucket=Ref(bucket),
         PolicyDocument=Policy(Version=VERSION, Statement=[deny_insecure_transport_statement(
-            "s3", [GetAtt(bucket, "Arn"), Sub("${ArtifactBucket.Arn}/*")])]),
+            "s3", [GetAtt(bucket, "Arn"), Join("", [GetAtt(bucket, "Arn"), "/*"])])]),
     ))
     t.add_output(Output("ArtifactBucketName", Value=Ref(bucket),
                         Description="Bucket the deploy uploads Lambda zips to"))

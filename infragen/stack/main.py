@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere.logs import LogGroup
 
 from infragen.config import EnvConfig
 from infragen.stack.api import add_api, add_rest_api
@@ -46,11 +47,9 @@ def build_stack(cfg: EnvConfig, bootstrap_sha256: str) -> Template:
     }
     for name, function in functions.items():
         outputs[f"{camel(name)}FunctionName"] = (Ref(function), f"Lambda function {name}")
-        outputs[f"{camel(name)}LogGroupName"] = (Ref(f"{camel(name)}LogGroup"),
-                                                 f"Log group of {name}")
-    outputs["ApiAccessLogGroupName"] = (Ref("ApiAccessLogGroup"), "API access log group")
-    outputs["ApiExecutionLogGroupName"] = (Ref("ApiExecutionLogGroup"), "API execution log group")
-    outputs["FlowLogGroupName"] = (Ref("FlowLogGroup"), "VPC flow log group")
+    for resource in list(t.resources.values()):
+        if isinstance(resource, LogGroup):
+            outputs[f"{resource.title}Name"] = (Ref(resource), f"Log group ({resource.title})")
     if api.api_key is not None:
         outputs["ApiKeyId"] = (Ref(api.api_key), "Id of the default API key (value not shown)")
     for name, (value, description) in outputs.items():
