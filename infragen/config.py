@@ -124,18 +124,22 @@ def _routes(value: list) -> str | None:
 
 
 def _parameters(value: dict) -> str | None:
-    meaning = "a table of key = SSM parameter name, keys like 'greeting', names like '/app/{env}/x'"
+    meaning = ("a table of key = SSM parameter name, keys like 'greeting', names like '/app/{env}/x' "
+               "(letters, digits, '_.-/' and the {env} placeholder)")
     for key, name in value.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key) or not isinstance(name, str):
             return meaning
-        if not re.fullmatch(r"/[A-Za-z0-9_.\-/{}]{1,1000}", name):
+        if not re.fullmatch(r"/([A-Za-z0-9_.\-/]|\{env\}){1,1000}", name):
             return meaning
     return None
 
 
 # Names become parts of other names: "<stack>-data-processor" must fit Lambda's 64 characters,
-# "<bootstrap>-<account>-<region>" S3's 63 lower-case characters ({env} counts as up to 16).
+# "<bootstrap>-<account>-<region>" S3's 63 lower-case characters. The pattern bounds the name as
+# written; MAX_STACK_NAME bounds it once {env} (up to 16 characters) is filled in.
 _STACK_NAME = r"[a-zA-Z]([-a-zA-Z0-9]|\{env\}){0,40}"
+LAMBDA_NAME_LIMIT = 64
+MAX_STACK_NAME = LAMBDA_NAME_LIMIT - len("-") - max(map(len, FUNCTIONS))
 _BOOTSTRAP_NAME = r"[a-z][-a-z0-9]{0,30}"
 STACK_RULES: dict[str, tuple[type, Check]] = {
     "stack_name": (str, _matches(_STACK_NAME, "up to 41 letters, digits, '-' or {env}, "
@@ -210,6 +214,11 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
                           hint="run from the project root or pass --config FILE") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:  # a folder, no permission, …
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}",
+                          hint="pass --config FILE") from None
     return parse_config(raw, path)
 
 
@@ -235,7 +244,14 @@ def parse_config(raw: dict, path: Path) -> Config:
         fn_overrides = _function_tables(v, f"env.{env}.functions", overrides.get("functions", {}),
                                         require=False)
         merged = {**stack, **{k: val for k, val in overrides.items() if k != "functions"}}
-        envs.append(_env_config(env, merged, functions, fn_overrides))
+        env_config = _env_config(env, merged, functions, fn_overrides)
+        if len(env_config.stack_name) > MAX_STACK_NAME:
+            where = f"env.{env}" if "stack_name" in overrides else "stack"
+            raise v.fail(f"{where}.stack_name", merged["stack_name"],
+                         f"a name of at most {MAX_STACK_NAME} characters once {{env}} is filled in "
+                         f"({env_config.stack_name!r} has {len(env_config.stack_name)}), so that "
+                         f"Lambda function names (<stack>-<function>) fit {LAMBDA_NAME_LIMIT}")
+        envs.append(env_config)
     return Config(path=path, envs=tuple(envs))
 
 

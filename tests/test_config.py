@@ -97,3 +97,30 @@ def test_env_overrides_merge_over_defaults(tmp_path):
 def test_names_that_would_break_derived_aws_names_are_refused(tmp_path, old, new, key):
     result, out, _ = run_render(tmp_path, BASE.replace(old, new, 1))
     assert result.exit_code == 2 and key in result.output and not out.exists()
+
+
+def test_stack_name_is_bounded_once_env_is_filled_in(tmp_path):
+    long_name = "a" * 40 + "{env}"  # 41 as written: allowed by the pattern
+    text = BASE.replace('stack_name = "infragen-{env}"', f'stack_name = "{long_name}"', 1)
+    result, out, _ = run_render(tmp_path, text + "\n[env.abcdefghijklmnop]\n")
+    assert result.exit_code == 2, result.output
+    assert "stack.stack_name" in result.output and "at most 49 characters" in result.output
+    assert "a" * 40 + "abcdefghijklmnop" in result.output and not out.exists()
+    result, _, _ = run_render(tmp_path, text)  # dev and prod fit
+    assert result.exit_code == 0, result.output
+
+
+def test_parameter_names_take_only_the_env_placeholder(tmp_path):
+    text = BASE.replace('"/infragen/{env}/hello/greeting"', '"/infragen/{region}/hello/greeting"', 1)
+    result, out, _ = run_render(tmp_path, text)
+    assert result.exit_code == 2 and "functions.hello.parameters" in result.output
+    assert not out.exists()
+
+
+def test_unreadable_config_is_exit_2_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "--all", "--config", str(tmp_path)])
+    assert result.exit_code == 2 and "cannot read the config file" in result.output
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[stack]")
+    result = CliRunner().invoke(cli, ["render", "--all", "--config", str(binary)])
+    assert result.exit_code == 2 and "not UTF-8" in result.output
