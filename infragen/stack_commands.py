@@ -21,8 +21,10 @@ def _show_outputs(console: Console, template: dict, outcome_outputs: dict, are_r
     outputs = outcome_outputs
     if are_resources:
         outputs = derive_outputs(template, outcome_outputs, region)
-        console.echo("Outputs derived from the resources' physical ids (attributes such as ARNs "
-                      "need `infragen status` on AWS):")
+        left_out = sorted(set(template.get("Outputs", {})) - set(outputs))
+        console.echo("The target returned no Outputs; derived from the resources' physical ids"
+                     + (f" (left out, needing attributes: {', '.join(left_out)})" if left_out else "")
+                     + ":")
     for line in format_outputs(outputs):
         console.echo(line)
     return outputs
@@ -31,9 +33,13 @@ def _show_outputs(console: Console, template: dict, outcome_outputs: dict, are_r
 def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: bool,
            wait_timeout: float, outputs_file: Path | None, target_flags: dict) -> int:
     from infragen.deployment import DeployOptions, deploy_environment, write_outputs_file
+    from infragen.errors import UsageError
     from infragen.render import stack_template
 
     cfg = load_env(config_path, env_name)
+    if outputs_file and not outputs_file.resolve().parent.is_dir():
+        raise UsageError(f"--outputs-file {outputs_file}: folder {outputs_file.parent} does not exist",
+                         hint="create it, or pick another path; nothing was deployed")
     rendered = stack_template(cfg)
     console = Console(assume_yes=yes)
     options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)
@@ -145,41 +151,50 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
     cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
     with target_clients(cfg, config_path, console, target_flags) as clients:
+        if include_bootstrap:
+            _refuse_bootstrap_in_use(clients.cloudformation, cfg, config_path)
         if clients.target.kind == "aws":
             console.warn("Lambda functions in a VPC leave network interfaces that AWS releases "
                          "slowly: deleting this stack can take 20-40 minutes.")
         destroy_stack(clients.cloudformation, cfg.stack_name, console, wait_timeout)
         if include_bootstrap:
-            _destroy_bootstrap(clients, cfg, config_path, console, wait_timeout)
+            _destroy_bootstrap(clients, cfg, console, wait_timeout)
         else:
-            console.echo(f"Kept the artifact stack {cfg.bootstrap_stack} (other environments use "
-                         f"it); pass --include-bootstrap to delete it and its bucket too.")
+            console.echo(f"Kept the artifact stack {cfg.bootstrap_stack} (other environments may "
+                         f"use it); pass --include-bootstrap to delete it and its bucket too.")
     return EXIT_OK
 
 
-def _destroy_bootstrap(clients, cfg, config_path: Path, console: Console,
-                       wait_timeout: float) -> None:
-    """Empty the artifact bucket and delete its stack, unless another environment still uses it."""
-    from dataclasses import replace
-
+def _refuse_bootstrap_in_use(cfn, cfg, config_path: Path) -> None:
+    """Refuse --include-bootstrap, before anything is deleted, while another environment's stack
+    (same artifact stack, same account and region) still deploys code from the bucket."""
     from infragen.config import load_config
     from infragen.deploy import stacks
-    from infragen.deploy.flow import destroy as destroy_stack
+    from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.stack_status import State
     from infragen.errors import UsageError
+
+    others = [env.stack_name for env in load_config(config_path).envs
+              if env.bootstrap_stack == cfg.bootstrap_stack and env.stack_name != cfg.stack_name]
+    with aws_errors(f"Checking which stacks use {cfg.bootstrap_stack}"):
+        in_use = [name for name in others
+                  if (found := stacks.describe(cfn, name)) and found.state is not State.ABSENT]
+    if in_use:
+        raise UsageError(f"refusing to delete the artifact stack {cfg.bootstrap_stack}: "
+                         f"{', '.join(in_use)} still deploy code from it; nothing was deleted",
+                         hint="destroy those environments first, or leave out --include-bootstrap")
+
+
+def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> None:
+    """Empty the artifact bucket and delete its stack (after `_refuse_bootstrap_in_use`)."""
+    from dataclasses import replace
+
+    from infragen.deploy.flow import destroy as destroy_stack
     from infragen.function_env import stack_resolver
     from infragen.package import empty_bucket
     from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
 
     cfn = clients.cloudformation
-    others = [env.stack_name for env in load_config(config_path).envs
-              if env.bootstrap_stack == cfg.bootstrap_stack and env.stack_name != cfg.stack_name]
-    in_use = [name for name in others
-              if (found := stacks.describe(cfn, name)) and found.state is not State.ABSENT]
-    if in_use:
-        raise UsageError(f"kept the artifact stack {cfg.bootstrap_stack}: "
-                         f"{', '.join(in_use)} still deploy code from it",
-                         hint="destroy those environments first")
     bucket = stack_resolver(cfn, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
     console.confirm(f"Delete the artifact stack {cfg.bootstrap_stack}"
                     + (f" and every object version in s3://{bucket}?" if bucket else "?"),

@@ -390,6 +390,8 @@ def test_bootstrap_is_kept_while_another_environment_uses_it(project, moto_endpo
                   "--yes", "--include-bootstrap", "--wait-timeout", "60")
 
     assert run.exit_code == 2 and "infragen-prod still deploy code from it" in run.output
-    assert stack(aws_clients, STACK) is None
+    assert "nothing was deleted" in run.output
+    assert run.count("DeleteStack") == 0  # refused before the environment's own stack went
+    assert stack(aws_clients, STACK)["StackStatus"] == "CREATE_COMPLETE"
     assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
     assert len(bucket_objects(aws_clients)) == 2

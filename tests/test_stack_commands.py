@@ -1,0 +1,35 @@
+"""stack_commands.py: deploy/status/destroy details that need no full deploy."""
+
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from infragen.cli import cli
+from infragen.config import load_config
+from infragen.console import Console
+from infragen.render import stack_template
+from infragen.stack_commands import _show_outputs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_outputs_file_in_a_missing_folder_is_refused_before_anything_is_deployed(tmp_path):
+    # An unreachable endpoint: reaching the target at all would be exit 3, not 2.
+    result = CliRunner().invoke(cli, [
+        "deploy", "--config", str(ROOT / "infragen.toml"), "--yes",
+        "--endpoint-url", "http://127.0.0.1:9", "--outputs-file", str(tmp_path / "nope" / "o.json")])
+    assert result.exit_code == 2, result.output
+    assert "--outputs-file" in result.output and "nothing was deployed" in result.output
+
+
+def test_derived_outputs_name_what_was_left_out():
+    template = json.loads(stack_template(load_config(ROOT / "infragen.toml").env("dev")))
+    out = io.StringIO()
+    shown = _show_outputs(Console(out=out), template, {"RestApi": "abc123"}, True, "us-west-2")
+    text = out.getvalue()
+    assert shown["ApiUrl"] == "https://abc123.execute-api.us-west-2.amazonaws.com/v1"
+    assert "The target returned no Outputs" in text and "infragen status" not in text
+    left_out = text.splitlines()[0]
+    assert "KeyArn" in left_out and "ApiUrl" not in left_out
