@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_AWS, EXIT_INTERRUPTED, InfragenError
+from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
@@ -33,6 +33,19 @@ def reports_errors(command):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except click.Abort as exc:
+            # click's prompts turn Ctrl-C and end of input into Abort (which click would exit 1 with).
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                click.echo("Interrupted.", err=True)
+                sys.exit(EXIT_INTERRUPTED)
+            click.echo(click.style("Error: no answer at the prompt (end of input).", fg="red"), err=True)
+            sys.exit(EXIT_ABORTED)
+        except OSError as exc:
+            # Safety net: a file that could not be read or written (a missing folder, no permission).
+            if exc.filename is None:
+                raise
+            click.echo(click.style(f"Error: {exc.filename}: {exc.strerror or exc}", fg="red"), err=True)
+            sys.exit(EXIT_USAGE)
         except Exception as exc:
             # Safety net: an AWS SDK failure no module turned into an InfragenError.
             if not type(exc).__module__.startswith("botocore"):
@@ -229,11 +242,16 @@ def secrets_set(config_path, function, key, env_name, target_flags):
     """Store a secret value, read from stdin or a hidden prompt (never from arguments)."""
     from infragen import commands
 
-    if sys.stdin.isatty():
-        value = click.prompt(f"Value for {function} {key}", hide_input=True)
-    else:
-        value = sys.stdin.read().rstrip("\n")
-    sys.exit(commands.secrets_set(config_path, env_name, function, key, value, target_flags))
+    sys.exit(commands.secrets_set(config_path, env_name, function, key, read_secret, target_flags))
+
+
+def read_secret(label: str) -> str:
+    """A hidden prompt on a terminal; otherwise all of stdin, trailing newlines dropped."""
+    from infragen.console import stdin_is_terminal
+
+    if stdin_is_terminal():
+        return click.prompt(f"Value for {label}", hide_input=True)
+    return sys.stdin.read().rstrip("\r\n")
 
 
 @secrets.command("status")

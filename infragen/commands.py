@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -24,22 +25,28 @@ def _selected_envs(config, env_name: str | None, all_envs: bool) -> list[str]:
 
 def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
            out_dir: Path) -> int:
-    from infragen.render import render_files, write_files
+    from infragen.render import render_files, unrendered_files, write_files
 
     config = load_config(config_path)
     files = render_files(config, _selected_envs(config, env_name, all_envs), out_dir)
+    # With --all, a template no environment renders any more is stale too (and `lint` reads it).
+    extra = unrendered_files(files, out_dir) if all_envs else []
     if check:
-        problems = [(f.path, f.status()) for f in files if f.status() != "current"]
+        problems = [(f.path, status) for f in files if (status := f.status()) != "current"]
+        problems += [(path, "not rendered by any environment") for path in extra]
         for path, status in problems:
             click.echo(f"{status}: {path}", err=True)
         if problems:
-            click.echo("Run `infragen render --all` and commit templates_out/.", err=True)
+            click.echo("Run `infragen render --all` (delete the files no environment renders) "
+                       "and commit templates_out/.", err=True)
             return EXIT_FAILED
         click.echo(f"{len(files)} templates current.")
         return EXIT_OK
     changed = write_files(files)
     for f in files:
         click.echo(f"{'wrote' if f in changed else 'unchanged'}: {f.path}")
+    for path in extra:
+        click.echo(f"not rendered by any environment (delete it): {path}", err=True)
     return EXIT_OK
 
 
@@ -125,13 +132,15 @@ def _leniently(resolve, console):
     return lenient
 
 
-def secrets_set(config_path: Path, env_name: str, function: str, key: str, value: str,
-                target_flags: dict) -> int:
+def secrets_set(config_path: Path, env_name: str, function: str, key: str,
+                read_value: Callable[[str], str], target_flags: dict) -> int:
+    """Store one secret; `read_value(label)` is asked only once the config and slot are valid."""
     from infragen.console import Console
-    from infragen.secrets import find_slot, put_secret
+    from infragen.secrets import find_slot, put_secret, require_value
 
     cfg = load_env(config_path, env_name)
     slot = find_slot(cfg, function, key)
+    value = require_value(read_value(f"{slot.function} {slot.key} ({slot.parameter})"))
     with target_clients(cfg, config_path, Console(), target_flags, check="verified") as clients:
         version = put_secret(clients.ssm, cfg, slot, value)
     click.echo(f"{slot.parameter}: stored as SecureString (version {version}); value not shown.")

@@ -57,6 +57,12 @@ def render_files(config: Config, envs: list[str], out_dir: Path = TEMPLATES_DIR)
     return files
 
 
+def unrendered_files(files: list[RenderedFile], out_dir: Path) -> list[Path]:
+    """Templates in `out_dir` that none of `files` is (e.g. of an environment since removed)."""
+    rendered = {f.path for f in files}
+    return [path for path in sorted(out_dir.glob("*.json")) if path not in rendered]
+
+
 def write_files(files: list[RenderedFile]) -> list[RenderedFile]:
     """Write the files that changed; return them."""
     changed = [f for f in files if f.status() != "current"]

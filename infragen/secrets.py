@@ -36,10 +36,16 @@ def find_slot(cfg: EnvConfig, function: str, key: str) -> SecretSlot:
                      hint=f"configured: {known}")
 
 
-def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
-    """Write the value as a SecureString under the stack's key; return the new version."""
+def require_value(value: str) -> str:
+    """The value, unless it is empty (an empty SecureString cannot be stored)."""
     if not value:
         raise UsageError("the secret value is empty", hint="pipe the value on stdin or type it at the prompt")
+    return value
+
+
+def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
+    """Write the value as a SecureString under the stack's key; return the new version."""
+    require_value(value)
     try:
         reply = ssm.put_parameter(Name=slot.parameter, Value=value, Type="SecureString",
                                   KeyId=key_alias(cfg), Overwrite=True, Tier="Standard")

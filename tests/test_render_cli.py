@@ -38,3 +38,21 @@ def test_lint_fails_on_a_broken_template(tmp_path):
     result = CliRunner().invoke(cli, ["lint", "--config", CONFIG, "--dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "bad.json" in result.output and "Resources/Fn" in result.output
+
+
+def test_templates_no_environment_renders_fail_the_check_and_are_pointed_out(tmp_path):
+    runner = CliRunner()
+    runner.invoke(cli, ["render", "--all", "--config", CONFIG, "--out", str(tmp_path)])
+    (tmp_path / "staging.json").write_text("{}")  # an environment since removed from the config
+
+    check = runner.invoke(cli, ["render", "--all", "--check", "--config", CONFIG, "--out", str(tmp_path)])
+    assert check.exit_code == 1
+    assert f"not rendered by any environment: {tmp_path / 'staging.json'}" in check.output
+
+    one_env = runner.invoke(cli, ["render", "--env", "dev", "--check", "--config", CONFIG,
+                                  "--out", str(tmp_path)])
+    assert one_env.exit_code == 0, one_env.output
+
+    write = runner.invoke(cli, ["render", "--all", "--config", CONFIG, "--out", str(tmp_path)])
+    assert write.exit_code == 0 and "(delete it)" in write.output
+    assert (tmp_path / "staging.json").exists()  # pointed out, never deleted
