@@ -18,8 +18,10 @@ from infragen.deploy.flow import DeployOutcome, DeployRequest, deploy_template
 from infragen.deploy.stack_status import State
 from infragen.errors import AwsError, UsageError
 from infragen.package import Artifact, build_zip, upload_all
+from infragen.project import STATE_DIR
 from infragen.render import bootstrap_template
 from infragen.stack.names import (
+    ARTIFACT_BUCKET_OUTPUT,
     ARTIFACT_BUCKET_PARAMETER,
     ARTIFACT_BUCKET_RESOURCE,
     code_key_parameter,
@@ -58,11 +60,12 @@ def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptio
         tags={"infragen:stack": cfg.bootstrap_stack}, replace_failed=options.replace_failed,
         wait_timeout_s=options.wait_timeout_s, poll_interval_s=options.poll_interval_s,
     ), console)
-    bucket = outcome.outputs.get("ArtifactBucketName" if not outcome.outputs_are_resources
-                                 else ARTIFACT_BUCKET_RESOURCE)
+    bucket = outcome.outputs.get(ARTIFACT_BUCKET_RESOURCE if outcome.outputs_are_resources
+                                 else ARTIFACT_BUCKET_OUTPUT)
     if not bucket:
         raise AwsError(f"stack {cfg.bootstrap_stack} has no artifact bucket",
-                       hint=f"inspect it with `infragen status`, or delete it and deploy again")
+                       hint=f"inspect it with `aws cloudformation describe-stack-resources "
+                            f"--stack-name {cfg.bootstrap_stack}`, or delete it and deploy again")
     return bucket
 
 
@@ -111,8 +114,8 @@ def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, conso
 
     def prepare(request: DeployRequest) -> DeployRequest:
         """Only when something changes: lint, bootstrap, upload."""
-        lint_gate(rendered, f"{cfg.env}.json (rendered)", cfg.region,
-                  root / ".infragen", console)
+        lint_gate(rendered, f"{cfg.env}.json (rendered)", clients.target.region,
+                  root / STATE_DIR, console)
         bucket = ensure_bootstrap(cfn, cfg, console, options)
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
         upload_all(clients.s3, bucket, artifacts, console)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+
 def derive_outputs(template: dict, physical_ids: dict[str, str], region: str) -> dict[str, str]:
     """Outputs whose value is a literal, a Ref or a Sub over Refs and region pseudo parameters.
 

@@ -9,13 +9,16 @@ from typing import Iterator
 from infragen.config import EnvConfig, load_config
 
 
+STATE_DIR = ".infragen"  # below the project root: emulator state, lint verdicts
+
+
 def project_root(config_path: Path) -> Path:
     """The folder holding infragen.toml, lambda_src/ and the .infragen/ state."""
     return config_path.resolve().parent
 
 
 def state_dir(config_path: Path) -> Path:
-    return project_root(config_path) / ".infragen"
+    return project_root(config_path) / STATE_DIR
 
 
 def load_env(config_path: Path, env_name: str | None) -> EnvConfig:

@@ -6,7 +6,7 @@ from awacs.aws import Policy
 from troposphere import GetAtt, Join, Output, Ref, Sub, Template
 from troposphere import s3
 
-from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
+from infragen.stack.names import ARTIFACT_BUCKET_OUTPUT, ARTIFACT_BUCKET_RESOURCE
 from infragen.stack.policies import VERSION, deny_insecure_transport_statement
 
 NONCURRENT_VERSION_DAYS = 90
@@ -51,6 +51,6 @@ def build_bootstrap() -> Template:
         PolicyDocument=Policy(Version=VERSION, Statement=[deny_insecure_transport_statement(
             "s3", [GetAtt(bucket, "Arn"), Join("", [GetAtt(bucket, "Arn"), "/*"])])]),
     ))
-    t.add_output(Output("ArtifactBucketName", Value=Ref(bucket),
+    t.add_output(Output(ARTIFACT_BUCKET_OUTPUT, Value=Ref(bucket),
                         Description="Bucket the deploy uploads Lambda zips to"))
     return t

@@ -7,6 +7,7 @@ from infragen.config import EnvConfig
 STAGE_NAME = "v1"
 ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
 ARTIFACT_BUCKET_RESOURCE = "ArtifactBucket"  # logical id in the bootstrap stack
+ARTIFACT_BUCKET_OUTPUT = "ArtifactBucketName"  # its output: the bucket's name
 
 
 def camel(name: str) -> str:
