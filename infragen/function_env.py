@@ -29,21 +29,27 @@ def function_environment(template: dict, function: str,
 def stack_resolver(cfn, stack_name: str) -> Callable[[str], str | None]:
     """Resolve logical ids to physical ids of the deployed stack.
 
-    None when the stack or the resource does not exist; any other failure is an AwsError.
+    None when the stack or the resource does not exist; any other failure is an AwsError. The
+    resources are listed once, on the first lookup (list_stack_resources: the local emulator's
+    describe_stack_resource fails for most resources of this stack).
     """
     from botocore.exceptions import ClientError
 
     from infragen.deploy.aws_errors import aws_errors, is_missing_stack
+    from infragen.deploy.stacks import physical_ids
+
+    found: dict[str, str] | None = None
 
     def resolve(logical_id: str) -> str | None:
-        with aws_errors(f"Reading {logical_id} of stack {stack_name}"):
-            try:
-                reply = cfn.describe_stack_resource(StackName=stack_name,
-                                                    LogicalResourceId=logical_id)
-            except ClientError as exc:
-                if is_missing_stack(exc):  # also "Resource … does not exist for stack …"
-                    return None
-                raise
-        return reply["StackResourceDetail"].get("PhysicalResourceId") or None
+        nonlocal found
+        if found is None:
+            with aws_errors(f"Reading {logical_id} of stack {stack_name}"):
+                try:
+                    found = physical_ids(cfn, stack_name)
+                except ClientError as exc:
+                    if not is_missing_stack(exc):
+                        raise
+                    found = {}
+        return found.get(logical_id)
 
     return resolve

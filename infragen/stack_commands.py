@@ -60,28 +60,36 @@ def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: b
 def _harden(clients, cfg, outcome, console: Console) -> None:
     """Apply what CloudFormation cannot: lock down the VPC's default security group."""
     from infragen.function_env import stack_resolver
+    from infragen.stack.names import VPC_RESOURCE
+
+    vpc_id = (outcome.outputs.get(VPC_RESOURCE) if outcome.outputs_are_resources
+              else stack_resolver(clients.cloudformation, cfg.stack_name)(VPC_RESOURCE))
+    if vpc_id:
+        _lock_down(clients, vpc_id, console)
+
+
+def _lock_down(clients, vpc_id: str, console: Console) -> None:
     from infragen.hardening import lock_down_default_security_group
 
-    vpc_id = (outcome.outputs.get("Vpc") if outcome and outcome.outputs_are_resources
-              else stack_resolver(clients.cloudformation, cfg.stack_name)("Vpc"))
-    if vpc_id:
-        removed = lock_down_default_security_group(clients.ec2, vpc_id)
-        if removed:
-            console.echo(f"Locked down the default security group of {vpc_id} "
-                         f"({removed} rule(s) removed).")
+    removed = lock_down_default_security_group(clients.ec2, vpc_id)
+    if removed:
+        console.echo(f"Locked down the default security group of {vpc_id} "
+                     f"({removed} rule(s) removed).")
 
 
 def harden(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     """Re-apply the settings CloudFormation cannot express (deploy does this after each change)."""
     from infragen.errors import UsageError
     from infragen.function_env import stack_resolver
+    from infragen.stack.names import VPC_RESOURCE
 
     cfg = load_env(config_path, env_name)
     console = Console()
     with target_clients(cfg, config_path, console, target_flags) as clients:
-        if not stack_resolver(clients.cloudformation, cfg.stack_name)("Vpc"):
+        vpc_id = stack_resolver(clients.cloudformation, cfg.stack_name)(VPC_RESOURCE)
+        if not vpc_id:
             raise UsageError(f"stack {cfg.stack_name} is not deployed", hint="run `infragen deploy`")
-        _harden(clients, cfg, None, console)
+        _lock_down(clients, vpc_id, console)
     console.echo(f"{cfg.stack_name}: default security group has no rules.")
     return EXIT_OK
 

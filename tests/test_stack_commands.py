@@ -33,3 +33,19 @@ def test_derived_outputs_name_what_was_left_out():
     assert "The target returned no Outputs" in text and "infragen status" not in text
     left_out = text.splitlines()[0]
     assert "KeyArn" in left_out and "ApiUrl" not in left_out
+
+
+def test_harden_finds_the_deployed_vpc_on_the_emulator(tmp_path, moto_endpoint):
+    import shutil
+
+    shutil.copy(ROOT / "infragen.toml", tmp_path)
+    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    target = ["--config", str(tmp_path / "infragen.toml"), "--endpoint-url", moto_endpoint]
+    before = CliRunner().invoke(cli, ["harden", *target])
+    assert before.exit_code == 2 and "not deployed" in before.output
+    assert CliRunner().invoke(cli, ["deploy", *target, "--yes"]).exit_code == 0
+
+    result = CliRunner().invoke(cli, ["harden", *target])
+    assert result.exit_code == 0, result.output
+    assert "infragen-dev: default security group has no rules." in result.output

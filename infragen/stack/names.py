@@ -8,6 +8,7 @@ STAGE_NAME = "v1"
 ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
 ARTIFACT_BUCKET_RESOURCE = "ArtifactBucket"  # logical id in the bootstrap stack
 ARTIFACT_BUCKET_OUTPUT = "ArtifactBucketName"  # its output: the bucket's name
+VPC_RESOURCE = "Vpc"  # logical id of the main stack's VPC (`infragen harden` looks it up)
 
 
 def camel(name: str) -> str:

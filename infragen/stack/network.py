@@ -13,7 +13,7 @@ from awacs.aws import Allow, Policy, Statement
 
 from infragen.config import EnvConfig
 from infragen.stack.logs import add_log_group
-from infragen.stack.names import log_group_prefix
+from infragen.stack.names import VPC_RESOURCE, log_group_prefix
 from infragen.stack.policies import VERSION, assume_role_policy
 
 AZ_COUNT = 2
@@ -34,7 +34,7 @@ def subnet_cidrs(vpc_cidr: str) -> tuple[list[str], list[str]]:
 
 def add_network(t: Template, cfg: EnvConfig, key) -> Network:
     vpc = t.add_resource(ec2.VPC(
-        "Vpc", CidrBlock=cfg.vpc_cidr, EnableDnsSupport=True, EnableDnsHostnames=True,
+        VPC_RESOURCE, CidrBlock=cfg.vpc_cidr, EnableDnsSupport=True, EnableDnsHostnames=True,
         Tags=Tags(Name=cfg.stack_name),
     ))
     igw = t.add_resource(ec2.InternetGateway("InternetGateway", Tags=Tags(Name=cfg.stack_name)))
