@@ -23,7 +23,7 @@ def _show_outputs(console: Console, template: dict, outcome_outputs: dict, are_r
         outputs = derive_outputs(template, outcome_outputs, region)
         left_out = sorted(set(template.get("Outputs", {})) - set(outputs))
         console.echo("The target returned no Outputs; derived from the resources' physical ids"
-                     + (f" (left out, needing attributes: {', '.join(left_out)})" if left_out else "")
+                     + (f" (left out, not derivable here: {', '.join(left_out)})" if left_out else "")
                      + ":")
     for line in format_outputs(outputs):
         console.echo(line)
