@@ -134,13 +134,14 @@ def deploy(config_path, env_name, yes, replace_failed, wait_timeout, outputs_fil
 @cli.command()
 @CONFIG_OPTION
 @ENV_OPTION
+@wait_option(600)
 @target_options
 @reports_errors
-def diff(config_path, env_name, target_flags):
+def diff(config_path, env_name, wait_timeout, target_flags):
     """Show what a deploy would change (change set created, shown, deleted)."""
     from infragen import stack_commands
 
-    sys.exit(stack_commands.diff(config_path, env_name, target_flags))
+    sys.exit(stack_commands.diff(config_path, env_name, target_flags, wait_timeout))
 
 
 @cli.command()
@@ -188,13 +189,14 @@ def destroy(config_path, env_name, yes, include_bootstrap, wait_timeout, target_
 @CONFIG_OPTION
 @ENV_OPTION
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@wait_option(1800)
 @target_options
 @reports_errors
-def bootstrap(config_path, env_name, yes, target_flags):
+def bootstrap(config_path, env_name, yes, wait_timeout, target_flags):
     """Create or update the artifact bucket stack."""
     from infragen import stack_commands
 
-    sys.exit(stack_commands.bootstrap(config_path, env_name, yes, target_flags))
+    sys.exit(stack_commands.bootstrap(config_path, env_name, yes, target_flags, wait_timeout))
 
 
 @cli.command()

@@ -94,12 +94,13 @@ def harden(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     return EXIT_OK
 
 
-def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
+def diff(config_path: Path, env_name: str | None, target_flags: dict,
+         wait_timeout: float = 600.0) -> int:
     """Show what a deploy would change, without changing anything."""
     from infragen.deploy import stacks
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.flow import diff_template
-    from infragen.deployment import build_artifacts, deploy_request
+    from infragen.deployment import DeployOptions, build_artifacts, deploy_request
     from infragen.render import stack_template
 
     cfg = load_env(config_path, env_name)
@@ -109,7 +110,8 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict) -> int:
             deployed = stacks.describe(clients.cloudformation, cfg.stack_name)
         console.echo(f"Comparing with {describe_target(clients, cfg)}")
         artifacts = build_artifacts(cfg, project_root(config_path))
-        request = deploy_request(cfg, stack_template(cfg), artifacts, deployed)
+        request = deploy_request(cfg, stack_template(cfg), artifacts, deployed,
+                                 DeployOptions(wait_timeout_s=wait_timeout))
         rows = diff_template(clients.cloudformation, request, console)
     console.echo(f"{len(rows)} change(s); nothing was deployed.")
     return EXIT_OK
@@ -212,13 +214,15 @@ def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> N
     destroy_stack(cfn, cfg.bootstrap_stack, replace(console, assume_yes=True), wait_timeout)
 
 
-def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict) -> int:
+def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict,
+              wait_timeout: float = 1800.0) -> int:
     from infragen.deployment import DeployOptions, ensure_bootstrap
 
     cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
     with target_clients(cfg, config_path, console, target_flags) as clients:
-        bucket = ensure_bootstrap(clients.cloudformation, cfg, console, DeployOptions())
+        bucket = ensure_bootstrap(clients.cloudformation, cfg, console,
+                                  DeployOptions(wait_timeout_s=wait_timeout))
     console.echo(f"Artifact bucket: {bucket}")
     return EXIT_OK
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from infragen.cli import cli
 from infragen.config import load_config
 from infragen.console import Console
+from infragen.deploy.flow import DeployOutcome
 from infragen.render import stack_template
 from infragen.stack_commands import _show_outputs
 
@@ -49,3 +50,25 @@ def test_harden_finds_the_deployed_vpc_on_the_emulator(tmp_path, moto_endpoint):
     result = CliRunner().invoke(cli, ["harden", *target])
     assert result.exit_code == 0, result.output
     assert "infragen-dev: default security group has no rules." in result.output
+
+
+def test_diff_and_bootstrap_bound_their_waits_by_wait_timeout(tmp_path, moto_endpoint, monkeypatch):
+    import shutil
+
+    shutil.copy(ROOT / "infragen.toml", tmp_path)
+    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    target = ["--config", str(tmp_path / "infragen.toml"), "--endpoint-url", moto_endpoint]
+    seen = []
+    monkeypatch.setattr("infragen.deploy.flow.diff_template",
+                        lambda cfn, request, console: seen.append(request.wait_timeout_s) or [])
+    assert CliRunner().invoke(cli, ["diff", *target, "--wait-timeout", "42"]).exit_code == 0
+
+    def deploy_template(cfn, request, console):
+        seen.append(request.wait_timeout_s)
+        return DeployOutcome(request.stack_name, False, "CREATE_COMPLETE", {"ArtifactBucketName": "b"})
+
+    monkeypatch.setattr("infragen.deployment.deploy_template", deploy_template)
+    result = CliRunner().invoke(cli, ["bootstrap", *target, "--wait-timeout", "7"])
+    assert result.exit_code == 0 and "Artifact bucket: b" in result.output
+    assert seen == [42.0, 7.0]
