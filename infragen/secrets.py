@@ -43,6 +43,13 @@ def require_value(value: str) -> str:
     return value
 
 
+_WRITE_HINTS = {
+    "ValidationException": "Standard-tier values are at most 4 KB; an existing Advanced-tier "
+                           "parameter cannot be overwritten as Standard",
+    "AccessDeniedException": "grant ssm:PutParameter on the parameter and kms:Encrypt on the key",
+}
+
+
 def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
     """Write the value as a SecureString under the stack's key; return the new version."""
     require_value(value)
@@ -54,7 +61,8 @@ def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
         if code in ("InvalidKeyId", "NotFoundException"):
             raise AwsError(f"KMS key {key_alias(cfg)} not found",
                            hint=f"deploy the stack first: infragen deploy --env {cfg.env}") from None
-        raise AwsError(f"could not write {slot.parameter}: {code}") from None
+        # Only the code: some services echo request values in their messages.
+        raise AwsError(f"could not write {slot.parameter}: {code}", hint=_WRITE_HINTS.get(code)) from None
     except BotoCoreError as exc:
         raise AwsError(f"could not write {slot.parameter}: {exc}") from None
     return reply["Version"]

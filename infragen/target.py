@@ -109,13 +109,20 @@ class Clients:
 def make_session(target: Target) -> Clients:
     """Create the boto3 session for `target` (no network call); clients come lazily from the result.
 
-    Endpoint and local targets get dummy credentials (`testing`) when none are configured, and only they do.
+    The local emulator always gets dummy credentials (`testing`), so real keys never reach it or
+    handlers run against it; another endpoint gets them only when none are configured.
     """
+    if target.kind == "local":
+        return Clients(target, _dummy_session(target))
     session = _session(target, metadata_lookup=target.kind == "aws" and _on_ec2())
-    if target.kind != "aws" and _credentials(session) is None:
-        dummy = {"aws_access_key_id": _DUMMY_KEY, "aws_secret_access_key": _DUMMY_KEY}
-        session = boto3.Session(region_name=target.region, **dummy)
+    if target.kind == "endpoint" and _credentials(session) is None:
+        session = _dummy_session(target)
     return Clients(target, session)
+
+
+def _dummy_session(target: Target) -> boto3.Session:
+    return boto3.Session(region_name=target.region, aws_access_key_id=_DUMMY_KEY,
+                         aws_secret_access_key=_DUMMY_KEY)
 
 
 def require_credentials(clients: Clients) -> None:

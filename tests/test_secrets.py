@@ -27,3 +27,18 @@ def test_unknown_slot_and_empty_value_are_refused(aws_clients):
         find_slot(DEV, "hello", "password")
     with pytest.raises(UsageError, match="empty"):
         put_secret(aws_clients.ssm, DEV, find_slot(DEV, "hello", "greeting"), "")
+
+
+def test_a_rejected_write_names_the_code_and_a_hint_but_never_the_value():
+    import botocore.session
+    from botocore.stub import Stubber
+
+    ssm = botocore.session.get_session().create_client(
+        "ssm", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(ssm) as stub:
+        stub.add_client_error("put_parameter", "ValidationException",
+                              "Value 'hunter2hunter2' is too long")
+        with pytest.raises(AwsError) as caught:
+            put_secret(ssm, DEV, find_slot(DEV, "hello", "greeting"), "hunter2hunter2")
+    assert "ValidationException" in str(caught.value) and "4 KB" in str(caught.value)
+    assert "hunter2" not in str(caught.value)

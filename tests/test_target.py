@@ -66,11 +66,14 @@ def test_local_target_gets_dummy_credentials(no_aws_env, moto_endpoint):
     assert check_credentials(clients).account == "123456789012"
 
 
-def test_local_target_keeps_configured_credentials(no_aws_env, monkeypatch):
+def test_endpoint_target_keeps_configured_credentials_the_local_one_never_sees_them(
+        no_aws_env, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDMINE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "mine")
-    clients = make_session(Target(kind="endpoint", region="us-west-2", endpoint_url="http://127.0.0.1:1"))
-    assert clients.session.get_credentials().access_key == "AKIDMINE"
+    endpoint = make_session(Target(kind="endpoint", region="us-west-2", endpoint_url="http://127.0.0.1:1"))
+    assert endpoint.session.get_credentials().access_key == "AKIDMINE"
+    local = make_session(Target(kind="local", region="us-west-2", endpoint_url="http://127.0.0.1:1"))
+    assert local.session.get_credentials().access_key == "testing"
 
 
 def test_region_comes_from_target_not_environment(no_aws_env, monkeypatch):

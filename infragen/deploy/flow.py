@@ -76,7 +76,7 @@ def deploy_template(
         old_template = stacks.deployed_template(cfn, deployed.stack_id) if deployed else {}
     if deployed and _unchanged(deployed, old_template, request):
         _say_no_changes(console, deployed)
-        return _outcome(cfn, console, deployed, changed=False)
+        return _outcome(cfn, deployed, changed=False)
 
     if prepare is not None:
         request = prepare(request)
@@ -85,7 +85,7 @@ def deploy_template(
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
         except changeset.NoChanges:
             _say_no_changes(console, deployed)
-            return _outcome(cfn, console, deployed, changed=False)
+            return _outcome(cfn, deployed, changed=False)
     rows = _show_review(changes, old_template, new_template, deployed, request, console)
 
     try:
@@ -102,7 +102,7 @@ def deploy_template(
         console.echo(f"Deploying stack {name} ({operation})…")
         final = watch(cfn, stack, console, timing, feed, operation)
     console.echo(f"Stack {name}: {final.status}.", fg="green")
-    return _outcome(cfn, console, final, changed=True, rows=rows)
+    return _outcome(cfn, final, changed=True, rows=rows)
 
 
 def diff_template(
@@ -235,12 +235,10 @@ def _confirm(console: Console, question: str, rows: list[review.ChangeRow]) -> N
 
 
 def _outcome(
-    cfn, console: Console, stack: stacks.DeployedStack, *, changed: bool, rows: list[review.ChangeRow] = ()
+    cfn, stack: stacks.DeployedStack, *, changed: bool, rows: list[review.ChangeRow] = ()
 ) -> DeployOutcome:
     outputs, are_resources = stack.outputs, False
     if not outputs:
         with aws_errors(f"Listing the resources of stack {stack.name}"):
             outputs, are_resources = stacks.physical_ids(cfn, stack.stack_id), True
-        if outputs:
-            console.echo("The stack returned no Outputs; reading its resources' physical ids instead.")
     return DeployOutcome(stack.name, changed, stack.status, outputs, are_resources, tuple(rows))

@@ -173,7 +173,9 @@ def _add_account_logging_role(t: Template) -> apigw.Account:
     role = t.add_resource(iam.Role(
         "ApiGatewayLoggingRole",
         Description="API Gateway (region-wide account setting) writes execution and access logs",
-        AssumeRolePolicyDocument=assume_role_policy("apigateway.amazonaws.com", source_account=True),
+        # No aws:SourceAccount condition: AWS documents this role's trust without one, and
+        # setting the account's log role validates that API Gateway can assume it.
+        AssumeRolePolicyDocument=assume_role_policy("apigateway.amazonaws.com"),
         Policies=[iam.Policy(PolicyName="push-api-logs", PolicyDocument=Policy(
             Version=VERSION,
             # The role serves every API in this account and region, so it is scoped to log groups

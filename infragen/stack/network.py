@@ -12,6 +12,7 @@ from awacs import logs
 from awacs.aws import Allow, Policy, Statement
 
 from infragen.config import EnvConfig
+from infragen.stack.arns import sub_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import VPC_RESOURCE, log_group_prefix
 from infragen.stack.policies import VERSION, assume_role_policy
@@ -107,11 +108,17 @@ def _add_flow_logs(t: Template, cfg: EnvConfig, vpc, key) -> None:
                                                     source_account=True),
         Policies=[iam.Policy(PolicyName="deliver-flow-logs", PolicyDocument=Policy(
             Version=VERSION,
-            Statement=[Statement(
-                Effect=Allow,
-                Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
-                Resource=[GetAtt(group, "Arn")],
-            )],
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
+                    Resource=[GetAtt(group, "Arn")],
+                ),
+                # The delivery service looks its group up by name; DescribeLogGroups is authorised
+                # on the account's log groups as a whole, so it is scoped to this region/account.
+                Statement(Effect=Allow, Action=[logs.DescribeLogGroups],
+                          Resource=[sub_arn("logs", "log-group:*")]),
+            ],
         ))],
     ))
     t.add_resource(ec2.FlowLog(
