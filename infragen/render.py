@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ def stack_template(cfg: EnvConfig) -> str:
     return to_json(build_stack(cfg, bootstrap_sha256).to_dict())
 
 
+@functools.cache
 def bootstrap_template() -> str:
+    """Built once per process: every stack template records its hash, and render writes it."""
     from infragen.stack.bootstrap import build_bootstrap
 
     return to_json(build_bootstrap().to_dict())
