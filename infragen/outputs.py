@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")  # ${Name} in Fn::Sub text, not ${!Literal}
+
 
 def derive_outputs(template: dict, physical_ids: dict[str, str], region: str) -> dict[str, str]:
     """Outputs whose value is a literal, a Ref or a Sub over Refs and region pseudo parameters.
@@ -27,8 +29,8 @@ def _resolve(value, known: dict[str, str]) -> str | None:
     if isinstance(value, dict) and "Ref" in value:
         return known.get(value["Ref"])
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
-        names = re.findall(r"\$\{([^}!]+)\}", value["Fn::Sub"])
-        if not all(n in known for n in names):
+        text = value["Fn::Sub"]
+        if not all(name in known for name in _SUB_VARIABLE.findall(text)):
             return None
-        return re.sub(r"\$\{([^}!]+)\}", lambda m: known[m.group(1)], value["Fn::Sub"])
+        return _SUB_VARIABLE.sub(lambda m: known[m.group(1)], text)
     return None
