@@ -69,6 +69,13 @@ def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptio
     return bucket
 
 
+def deployed_artifact_bucket(cfn, cfg: EnvConfig) -> str | None:
+    """The bucket of the deployed bootstrap stack; None when that stack is not there."""
+    from infragen.function_env import stack_resolver
+
+    return stack_resolver(cfn, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+
+
 def template_body(rendered: str) -> str:
     """The rendered template as compact JSON: the same content in about half the bytes."""
     body = json.dumps(json.loads(rendered), separators=(",", ":"), ensure_ascii=False)

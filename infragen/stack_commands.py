@@ -200,12 +200,11 @@ def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> N
     from dataclasses import replace
 
     from infragen.deploy.flow import destroy as destroy_stack
-    from infragen.function_env import stack_resolver
+    from infragen.deployment import deployed_artifact_bucket
     from infragen.package import empty_bucket
-    from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
 
     cfn = clients.cloudformation
-    bucket = stack_resolver(cfn, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+    bucket = deployed_artifact_bucket(cfn, cfg)
     console.confirm(f"Delete the artifact stack {cfg.bootstrap_stack}"
                     + (f" and every object version in s3://{bucket}?" if bucket else "?"),
                     refuse_hint="re-run with --yes to delete without a prompt")
@@ -230,11 +229,9 @@ def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: 
 def package(config_path: Path, env_name: str | None, out_dir: Path | None,
             target_flags: dict) -> int:
     """Build the zips; write them to a folder, or upload them to the artifact bucket."""
-    from infragen.deployment import build_artifacts
+    from infragen.deployment import build_artifacts, deployed_artifact_bucket
     from infragen.errors import UsageError
-    from infragen.function_env import stack_resolver
     from infragen.package import upload_all
-    from infragen.stack.names import ARTIFACT_BUCKET_RESOURCE
 
     cfg = load_env(config_path, env_name)
     console = Console()
@@ -247,7 +244,7 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
             console.echo(f"  {artifact.function}: {path} ({artifact.size} bytes)")
         return EXIT_OK
     with target_clients(cfg, config_path, console, target_flags) as clients:
-        bucket = stack_resolver(clients.cloudformation, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
+        bucket = deployed_artifact_bucket(clients.cloudformation, cfg)
         if not bucket:
             raise UsageError(f"the artifact stack {cfg.bootstrap_stack} is not deployed",
                              hint="run `infragen bootstrap` (or `infragen deploy`) first")
