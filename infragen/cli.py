@@ -218,14 +218,20 @@ def package(config_path, env_name, out_dir, target_flags):
 @click.argument("function")
 @ENV_OPTION
 @click.option("--event", "event_source", metavar="FILE|-",
-              help="Event JSON (default: lambda_src/events/<route>.json).")
+              help="Event JSON (default: a proxy event for the function's first route, or a "
+                   "scheduled event for a schedule-only function).")
+@click.option("--route", metavar="'METHOD /path'", help="Build the event for this route.")
+@click.option("--path", "path_values", metavar="NAME=VALUE", multiple=True,
+              help="A path parameter's value, e.g. --path id=42 (repeatable).")
+@click.option("--body", help="Request body of the built event (not for secrets: argv is visible).")
 @target_options
 @reports_errors
-def invoke(config_path, function, env_name, event_source, target_flags):
+def invoke(config_path, function, env_name, event_source, route, path_values, body, target_flags):
     """Run a handler in-process with its deployed environment; print the response."""
     from infragen import commands
 
-    sys.exit(commands.invoke(config_path, function, env_name, event_source, target_flags))
+    sys.exit(commands.invoke(config_path, function, env_name, event_source, target_flags,
+                             route, path_values, body))
 
 
 @cli.group()

@@ -74,7 +74,8 @@ def lint(config_path: Path, templates_dir: Path) -> int:
 
 
 def invoke(config_path: Path, function: str, env_name: str | None, event_source: str | None,
-           target_flags: dict) -> int:
+           target_flags: dict, route: str | None = None, path_values: tuple[str, ...] = (),
+           body: str | None = None) -> int:
     """Run one handler in-process with the environment its deployed function would get."""
     import json
 
@@ -88,7 +89,11 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     cfg = load_env(config_path, env_name)
     fn = cfg.function(function)
     root = project_root(config_path)
-    event = load_event(event_source or root / "lambda_src" / "events" / fn.example_event)
+    if event_source and (route or path_values or body is not None):
+        raise UsageError("--event cannot be combined with --route, --path or --body",
+                         hint="the event file is used as it is")
+    event = load_event(event_source) if event_source else default_event(
+        cfg, fn, route, path_values, body, target_flags.get("region") or cfg.region)
     template = json.loads(stack_template(cfg))
     console = Console()
     # No credential check: without them, stack references become placeholders.
@@ -97,7 +102,8 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
         variables = function_environment(template, fn.name, _leniently(resolve, console))
         region = clients.target.region
         variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
-        result = run_handler(root / "lambda_src", fn.name, event, variables,
+        source = root / fn.source
+        result = run_handler(source.parent, source.name, event, variables,
                              timeout_s=fn.timeout, memory_mb=fn.memory,
                              function_name=function_name(cfg, fn.name))
     click.echo(result.logs, nl=False, err=True)
@@ -111,6 +117,29 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
                    f"timeout: Lambda would have stopped it.", err=True)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def default_event(cfg, fn, route_text: str | None, path_values: tuple[str, ...], body: str | None,
+                  region: str) -> dict:
+    """A proxy event for the chosen (or first) route, else a scheduled event."""
+    from infragen.events import parse_path_values, proxy_event, scheduled_event
+    from infragen.routes import parse_route
+    from infragen.stack.names import camel
+
+    if route_text is not None:
+        route = parse_route(route_text)
+        if route not in fn.routes:
+            raise UsageError(f"{fn.name} has no route {route_text!r}",
+                             hint="its routes: " + (", ".join(r.key for r in fn.routes) or "none"))
+    elif fn.routes:
+        route = fn.routes[0]
+    elif fn.schedule and not (path_values or body is not None):
+        rule = f"arn:aws:events:{region}:123456789012:rule/{cfg.stack_name}-{camel(fn.name)}Schedule"
+        return scheduled_event(rule, region)
+    else:
+        raise UsageError(f"{fn.name} has no route" + ("" if fn.schedule else " and no schedule")
+                         + " to build an event for", hint="pass --event FILE (or - for stdin)")
+    return proxy_event(route, path_values=parse_path_values(path_values), body=body, region=region)
 
 
 def _leniently(resolve, console):

@@ -1,48 +1,94 @@
 """Load `infragen.toml` into typed, frozen per-environment settings.
 
-Every problem is reported as one ConfigError naming the file, the key, the value and what is
-allowed; nothing is written before the whole file has been validated.
+The app is the file's: functions (their code, routes, schedule, grants), tables and stack
+settings. Every problem is reported as one ConfigError naming the file, the key, the value and
+what is allowed; nothing is written before the whole file has been validated.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from infragen.errors import ConfigError
+from infragen.routes import ROUTE_FORMAT, Route, parse_route, sibling_parameter_conflict
+from infragen.schedules import schedule_problem
 
 DEFAULT_CONFIG = Path("infragen.toml")
-FUNCTIONS = ("hello", "data_processor")
 # CloudWatch Logs accepts only these retention periods (days).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                   2192, 2557, 2922, 3288, 3653)
 RUNTIMES = ("python3.12", "python3.13")
+ARCHITECTURES = ("arm64", "x86_64")
 API_AUTH_MODES = ("api_key", "iam")
-ROUTES = {"hello": ("GET", "/hello"), "data_processor": ("POST", "/data")}
+TABLE_LEVELS = ("read", "write", "read_write")
+LAMBDA_NAME_LIMIT = 64
+ENVIRONMENT_LIMIT = 4096  # bytes: Lambda's limit for all of a function's variables together
+# Lambda sets these itself and refuses them in a function's configuration (AWS: "Defined runtime
+# environment variables"); infragen sets the second group for every function.
+RESERVED_VARIABLES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+})
+INFRAGEN_VARIABLES = frozenset({"ENVIRONMENT", "LOG_LEVEL", "ERROR_TOPIC_ARN", "PARAMETER_TTL_SECONDS"})
+_SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL")
+_SUB_VARIABLES = {"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::URLSuffix"}
+DEFAULT_SHARED_PACKAGES = ("lambda_src/common",)
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """Extra IAM statement for one function: `{env}` filled in, `${AWS::…}` left for Fn::Sub."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
 
 
 @dataclass(frozen=True)
 class FunctionConfig:
     name: str
+    source: str  # folder relative to the project root
+    handler: str  # "module.function", the module relative to `source`
+    architecture: str
     runtime: str
     timeout: int
     memory: int
-    reserved_concurrency: int
-    parameters: tuple[tuple[str, str], ...]  # (key, SSM parameter name), sorted by key
-    batch_size: int | None = None
+    reserved_concurrency: int | None
+    routes: tuple[Route, ...] = ()
+    schedule: str | None = None
+    environment: tuple[tuple[str, str], ...] = ()  # sorted by name
+    parameters: tuple[tuple[str, str], ...] = ()  # (key, SSM parameter name), sorted by key
+    tables: tuple[tuple[str, str], ...] = ()  # (table, level), sorted by table
+    access: tuple[AccessGrant, ...] = ()
+    body_schema: str | None = None  # path as written
+    body_schema_json: str | None = field(default=None, repr=False)  # its content, compact
 
     @property
-    def route(self) -> tuple[str, str]:
-        return ROUTES[self.name]
+    def handler_module(self) -> str:
+        return self.handler.rpartition(".")[0]
 
     @property
-    def example_event(self) -> str:
-        """File in lambda_src/events/ holding an example request for this function's route."""
-        return self.route[1].strip("/") + ".json"
+    def handler_function(self) -> str:
+        return self.handler.rpartition(".")[2]
+
+    @property
+    def body_model(self) -> dict | None:
+        return json.loads(self.body_schema_json) if self.body_schema_json else None
 
 
 @dataclass(frozen=True)
@@ -64,18 +110,29 @@ class EnvConfig:
     bootstrap_stack: str
     artifact_prefix: str
     functions: tuple[FunctionConfig, ...]
+    tables: tuple[TableConfig, ...] = ()
+    shared_packages: tuple[str, ...] = DEFAULT_SHARED_PACKAGES
 
     def function(self, name: str) -> FunctionConfig:
         for fn in self.functions:
             if fn.name == name:
                 return fn
-        raise ConfigError(f"unknown function {name!r}", hint="the functions are: " + ", ".join(FUNCTIONS))
+        raise ConfigError(f"unknown function {name!r}",
+                          hint="the functions are: " + ", ".join(f.name for f in self.functions))
+
+    def table(self, name: str) -> TableConfig:
+        return next(t for t in self.tables if t.name == name)
+
+    @property
+    def routes(self) -> list[tuple[Route, FunctionConfig]]:
+        return sorted(((r, fn) for fn in self.functions for r in fn.routes), key=lambda p: p[0])
 
 
 @dataclass(frozen=True)
 class Config:
     path: Path
     envs: tuple[EnvConfig, ...]
+    notes: tuple[str, ...] = ()  # things worth saying that are not errors
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -91,9 +148,13 @@ class Config:
         )
 
 
-# --- validation rules: (type, check returning an error text or None, description) -------------
+# --- validation rules: (type, check returning an error text or None) --------------------------
 
 Check = Callable[[Any], "str | None"]
+
+
+def _any(_value: Any) -> None:
+    return None
 
 
 def _between(low: int, high: int) -> Check:
@@ -117,30 +178,109 @@ def _cidr(value: str) -> str | None:
     return None if 16 <= net.prefixlen <= 24 else allowed
 
 
-def _routes(value: list) -> str | None:
-    known = [f"{m} {p}" for m, p in ROUTES.values()]
-    bad = [r for r in value if r not in known]
-    return None if not bad else "a list drawn from " + ", ".join(map(repr, known))
+def _strings(value: list) -> str | None:
+    return None if all(isinstance(v, str) for v in value) else "a list of strings"
 
 
-def _parameters(value: dict) -> str | None:
-    meaning = ("a table of key = SSM parameter name, keys like 'greeting', names like '/app/{env}/x' "
-               "(letters, digits, '_.-/' and the {env} placeholder)")
-    for key, name in value.items():
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key) or not isinstance(name, str):
-            return meaning
-        if not re.fullmatch(r"/([A-Za-z0-9_.\-/]|\{env\}){1,1000}", name):
-            return meaning
+def _ssm_name_problem(name: str) -> str | None:
+    """AWS's rules for parameter names ("Creating Parameter Store parameters")."""
+    filled = name.replace("{env}", "e" * 16)
+    if not re.fullmatch(r"/([A-Za-z0-9_.\-/]|\{env\}){1,1010}", name) or len(filled) > 1011:
+        return "a name like '/app/{env}/x' of letters, digits, '_.-/' and {env}, at most 1011 characters"
+    if "//" in name or name.endswith("/"):
+        return "no empty path level ('//' or a trailing '/')"
+    if re.match(r"/(aws|ssm)", name, re.IGNORECASE):
+        return "a name that does not begin with 'aws' or 'ssm' (reserved by AWS)"
+    if name.count("/") > 15:
+        return "at most 15 levels"
     return None
 
 
-# Names become parts of other names: "<stack>-data-processor" must fit Lambda's 64 characters,
-# "<bootstrap>-<account>-<region>" S3's 63 lower-case characters. The pattern bounds the name as
-# written; MAX_STACK_NAME bounds it once {env} (up to 16 characters) is filled in.
+def _parameters(value: dict) -> str | None:
+    for key, name in value.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key):
+            return "keys of lower-case letters, digits and '_' (e.g. 'api_token')"
+        if not isinstance(name, str):
+            return "SSM parameter names as strings"
+        problem = _ssm_name_problem(name)
+        if problem:
+            return f"SSM parameter names: {name!r} needs {problem}"
+    return None
+
+
+def _environment(value: dict) -> str | None:
+    for name, text in value.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            return f"variable names of letters, digits and '_' starting with a letter ({name!r})"
+        if name in RESERVED_VARIABLES or name.startswith("AWS_LAMBDA_"):
+            return f"names Lambda does not reserve ({name!r} is set by the Lambda runtime)"
+        if name in INFRAGEN_VARIABLES:
+            return f"names infragen does not set itself ({name!r} is set for every function)"
+        if _SECRET_LIKE.search(name.upper()):
+            return (f"no secrets in plain variables ({name!r} looks like one): declare it under "
+                    f"parameters and write it with `infragen secrets set`")
+        if not isinstance(text, str):
+            return f"string values (write {name} = \"{text}\")"
+    return None
+
+
+def _routes(value: list) -> str | None:
+    bad = [r for r in value if parse_route(r) is None]
+    return f"routes written as {ROUTE_FORMAT} ({bad[0]!r} is not)" if bad else None
+
+
+def _schedule(value: str) -> str | None:
+    problem = schedule_problem(value)
+    return f"a schedule EventBridge accepts: {problem}" if problem else None
+
+
+def _tables_used(value: dict) -> str | None:
+    for name, level in value.items():
+        if level not in TABLE_LEVELS:
+            return f"grant levels {', '.join(map(repr, TABLE_LEVELS))} ({name} = {level!r})"
+    return None
+
+
+def _access(value: list) -> str | None:
+    from infragen.iam_catalog import lookup
+
+    for grant in value:
+        if not isinstance(grant, dict) or set(grant) != {"actions", "resources"}:
+            return "entries like { actions = [\"s3:GetObject\"], resources = [\"arn:…\"] }"
+        actions, resources = grant["actions"], grant["resources"]
+        if not (isinstance(actions, list) and isinstance(resources, list) and actions and resources
+                and all(isinstance(x, str) for x in actions + resources)):
+            return "non-empty lists of strings for actions and resources"
+        infos = []
+        for action in actions:
+            if "*" in action or "?" in action:
+                return (f"IAM actions named one by one, not {action!r}: least privilege means "
+                        f"listing the calls the code makes")
+            info = lookup(action)
+            if info is None:
+                return f"IAM actions such as 's3:GetObject' ({action!r} is not an IAM action)"
+            infos.append(info)
+        for resource in resources:
+            if resource == "*":
+                scoped = [i.full_name for i in infos if i.supports_resource_scoping]
+                if scoped:
+                    return (f"the exact resources: {scoped[0]} supports resource-level "
+                            f"permissions, so '*' would grant it on everything")
+                continue
+            if not resource.startswith("arn:"):
+                return f"ARNs or '*' as resources ({resource!r})"
+            unknown = set(re.findall(r"\$\{([^}]*)\}", resource)) - _SUB_VARIABLES
+            if unknown:
+                return (f"only ${{AWS::Partition}}, ${{AWS::Region}}, ${{AWS::AccountId}}, "
+                        f"${{AWS::URLSuffix}} and {{env}} as placeholders (not ${{{sorted(unknown)[0]}}})")
+    return None
+
+
+# Names become parts of other names; the pattern bounds the name as written, and the function
+# names (<stack>-<function>) are checked once {env} is filled in.
 _STACK_NAME = r"[a-zA-Z]([-a-zA-Z0-9]|\{env\}){0,40}"
-LAMBDA_NAME_LIMIT = 64
-MAX_STACK_NAME = LAMBDA_NAME_LIMIT - len("-") - max(map(len, FUNCTIONS))
 _BOOTSTRAP_NAME = r"[a-z][-a-z0-9]{0,30}"
+_NAME = r"[a-z][a-z0-9_]{0,39}"
 STACK_RULES: dict[str, tuple[type, Check]] = {
     "stack_name": (str, _matches(_STACK_NAME, "up to 41 letters, digits, '-' or {env}, "
                                               "starting with a letter")),
@@ -150,25 +290,43 @@ STACK_RULES: dict[str, tuple[type, Check]] = {
     "log_retention_days": (int, _one_of(*RETENTION_DAYS)),
     "alarm_email": (str, _matches(r"|[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address or ''")),
     "log_level": (str, _one_of("DEBUG", "INFO", "WARNING", "ERROR")),
-    "tracing": (bool, lambda v: None),
+    "tracing": (bool, _any),
     "api_auth": (str, _one_of(*API_AUTH_MODES)),
-    "open_routes": (list, _routes),
-    "manage_api_gateway_account": (bool, lambda v: None),
+    "open_routes": (list, _routes),  # checked against the declared routes later
+    "manage_api_gateway_account": (bool, _any),
     "throttle_rate_limit": (int, _between(1, 10000)),
     "throttle_burst_limit": (int, _between(1, 5000)),
     "bootstrap_stack": (str, _matches(_BOOTSTRAP_NAME, "up to 31 lower-case letters, digits and "
                                                       "'-', starting with a letter")),
     "artifact_prefix": (str, _matches(r"[a-z0-9][a-z0-9-]{0,62}", "lower-case letters, digits, '-'")),
+    "shared_packages": (list, _strings),
 }
+STACK_DEFAULTS = {"shared_packages": list(DEFAULT_SHARED_PACKAGES)}
 FUNCTION_RULES: dict[str, tuple[type, Check]] = {
+    "source": (str, _matches(r"[A-Za-z0-9_.\-/]+", "a folder of the project such as 'lambda_src/orders'")),
+    "handler": (str, _matches(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+",
+                              "'module.function' such as 'handler.handler'")),
+    "architecture": (str, _one_of(*ARCHITECTURES)),
     "runtime": (str, _one_of(*RUNTIMES)),
     "timeout": (int, _between(1, 900)),
     "memory": (int, _between(128, 10240)),
-    "reserved_concurrency": (int, _between(1, 1000)),
-    "batch_size": (int, _between(1, 1000)),
+    "reserved_concurrency": (int, _between(0, 1000)),
+    "routes": (list, _routes),
+    "schedule": (str, _schedule),
+    "environment": (dict, _environment),
     "parameters": (dict, _parameters),
+    "tables": (dict, _tables_used),
+    "access": (list, _access),
+    "body_schema": (str, _matches(r"[A-Za-z0-9_.\-/]+\.json", "a .json file of the project")),
 }
-REQUIRED_FUNCTION_KEYS = {"runtime", "timeout", "memory", "reserved_concurrency", "parameters"}
+FUNCTION_DEFAULTS = {"handler": "handler.handler", "architecture": "arm64", "runtime": "python3.12",
+                     "timeout": 300, "memory": 512, "routes": [], "environment": {},
+                     "parameters": {}, "tables": {}, "access": []}
+MERGED_PER_KEY = ("environment", "parameters", "tables")  # env overrides merge into these tables
+TABLE_RULES: dict[str, tuple[type, Check]] = {
+    "partition_key": (str, _matches(r"[A-Za-z0-9_.\-]{1,255}", "an attribute name")),
+    "sort_key": (str, _matches(r"[A-Za-z0-9_.\-]{1,255}", "an attribute name")),
+}
 
 
 def _type_name(kind: type) -> str:
@@ -216,6 +374,8 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
     except OSError as exc:  # a folder, no permission, …
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}",
                           hint="pass --config FILE") from None
@@ -224,15 +384,17 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
 
 def parse_config(raw: dict, path: Path) -> Config:
     v = _Validator(path)
-    unknown = set(raw) - {"stack", "functions", "env"}
+    root = path.resolve().parent
+    unknown = set(raw) - {"stack", "functions", "tables", "env"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level table [{sorted(unknown)[0]}]",
-                          hint="allowed: [stack], [functions.<name>], [env.<name>]")
-    stack = v.table("stack", raw.get("stack", {}), STACK_RULES)
+                          hint="allowed: [stack], [functions.<name>], [tables.<name>], [env.<name>]")
+    stack = {**STACK_DEFAULTS, **v.table("stack", raw.get("stack", {}), STACK_RULES)}
     missing = sorted(set(STACK_RULES) - set(stack))
     if missing:
         raise ConfigError(f"{path}: missing key stack.{missing[0]}")
-    functions = _function_tables(v, "functions", raw.get("functions", {}), require=True)
+    tables = _table_configs(v, raw.get("tables", {}))
+    functions = _function_tables(v, "functions", raw.get("functions", {}), known=None)
     envs_raw = raw.get("env", {})
     if not isinstance(envs_raw, dict) or not envs_raw:
         raise ConfigError(f"{path}: no environments declared", hint="add an [env.dev] table")
@@ -240,55 +402,208 @@ def parse_config(raw: dict, path: Path) -> Config:
     for env, overrides in envs_raw.items():
         if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", env):
             raise v.fail(f"env.{env}", env, "an environment name of lower-case letters and digits")
-        overrides = v.table(f"env.{env}", overrides, {**STACK_RULES, "functions": (dict, lambda _: None)})
+        overrides = v.table(f"env.{env}", overrides, {**STACK_RULES, "functions": (dict, _any)})
         fn_overrides = _function_tables(v, f"env.{env}.functions", overrides.get("functions", {}),
-                                        require=False)
+                                        known=functions)
         merged = {**stack, **{k: val for k, val in overrides.items() if k != "functions"}}
-        env_config = _env_config(env, merged, functions, fn_overrides)
-        if len(env_config.stack_name) > MAX_STACK_NAME:
-            where = f"env.{env}" if "stack_name" in overrides else "stack"
-            raise v.fail(f"{where}.stack_name", merged["stack_name"],
-                         f"a name of at most {MAX_STACK_NAME} characters once {{env}} is filled in "
-                         f"({env_config.stack_name!r} has {len(env_config.stack_name)}), so that "
-                         f"Lambda function names (<stack>-<function>) fit {LAMBDA_NAME_LIMIT}")
-        envs.append(env_config)
-    return Config(path=path, envs=tuple(envs))
+        where = {key: f"env.{env}" if key in overrides else "stack" for key in merged}
+        envs.append(_env_config(v, root, env, merged, where, functions, fn_overrides, tables))
+    _check_distinct_stacks(v, envs, envs_raw)
+    notes = tuple(sorted({f"function {fn.name} has no route and no schedule: it runs only when "
+                          f"invoked by other means (another service, the console, the SDK)"
+                          for cfg in envs for fn in cfg.functions if not fn.routes and not fn.schedule}))
+    return Config(path=path, envs=tuple(envs), notes=notes)
 
 
-def _function_tables(v: _Validator, where: str, data: Any, *, require: bool) -> dict[str, dict]:
+def _table_configs(v: _Validator, data: Any) -> tuple[TableConfig, ...]:
+    if not isinstance(data, dict):
+        raise v.fail("tables", data, "a table of tables")
+    tables = []
+    for name, table in data.items():
+        if not re.fullmatch(_NAME, name):
+            raise v.fail(f"tables.{name}", name, "a table name of lower-case letters, digits and "
+                                                 "'_', starting with a letter (at most 40)")
+        v.table(f"tables.{name}", table, TABLE_RULES)
+        if "partition_key" not in table:
+            raise ConfigError(f"{v.path}: missing key tables.{name}.partition_key")
+        if table.get("sort_key") == table["partition_key"]:
+            raise v.fail(f"tables.{name}.sort_key", table["sort_key"], "a key other than the partition key")
+        tables.append(TableConfig(name=name, **table))
+    return tuple(tables)
+
+
+def _function_tables(v: _Validator, where: str, data: Any, *, known: dict | None) -> dict[str, dict]:
     if not isinstance(data, dict):
         raise v.fail(where, data, "a table of functions")
+    if known is None and not data:
+        raise ConfigError(f"{v.path}: no functions declared",
+                          hint="add a [functions.<name>] table, e.g. with `infragen new function NAME`")
     for name, table in data.items():
-        if name not in FUNCTIONS:
+        if known is not None and name not in known:
             raise ConfigError(f"{v.path}: unknown function {where}.{name}",
-                              hint="the functions are: " + ", ".join(FUNCTIONS))
+                              hint="the functions are: " + ", ".join(known))
+        if not re.fullmatch(_NAME, name):
+            raise v.fail(f"{where}.{name}", name, "a function name of lower-case letters, digits "
+                                                  "and '_', starting with a letter (at most 40)")
         v.table(f"{where}.{name}", table, FUNCTION_RULES)
-        if "batch_size" in table and name != "data_processor":
-            raise v.fail(f"{where}.{name}.batch_size", table["batch_size"],
-                         "no batch_size: only data_processor takes one")
-    if require:
-        for name in FUNCTIONS:
-            missing = sorted(REQUIRED_FUNCTION_KEYS - set(data.get(name, {})))
-            if missing:
-                raise ConfigError(f"{v.path}: missing key {where}.{name}.{missing[0]}")
-        if "batch_size" not in data["data_processor"]:
-            raise ConfigError(f"{v.path}: missing key {where}.data_processor.batch_size")
     return data
 
 
-def _env_config(env: str, stack: dict, functions: dict, overrides: dict) -> EnvConfig:
+def _stem(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, functions: dict,
+                overrides: dict, tables: tuple[TableConfig, ...]) -> EnvConfig:
     def fill(text: str) -> str:
         return text.replace("{env}", env)
 
-    fns = []
-    for name in FUNCTIONS:
-        merged = {**functions[name], **overrides.get(name, {})}
-        params = tuple(sorted((k, fill(n)) for k, n in merged.pop("parameters").items()))
-        fns.append(FunctionConfig(name=name, parameters=params, **merged))
+    stack_name = fill(stack["stack_name"])
+    fns = [_function_config(v, root, env, name, functions[name], overrides.get(name, {}), fill)
+           for name in functions]
+    declared = {t.name for t in tables}
+    stems: dict[str, str] = {}
+    for name in [fn.name for fn in fns] + [f"table {t}" for t in declared]:
+        stem = _stem(name.removeprefix("table "))
+        if stem in stems:
+            raise ConfigError(f"{v.path}: {stems[stem]} and {name} both become the CloudFormation "
+                              f"name {stem!r}", hint="rename one of them")
+        stems[stem] = name
+    for fn in fns:
+        lambda_name = f"{stack_name}-{fn.name.replace('_', '-')}"
+        if len(lambda_name) > LAMBDA_NAME_LIMIT:
+            raise v.fail(f"{where['stack_name']}.stack_name", stack["stack_name"],
+                         f"a name short enough that the Lambda function name {lambda_name!r} "
+                         f"({len(lambda_name)} characters) fits {LAMBDA_NAME_LIMIT}; or a shorter "
+                         f"function name than {fn.name!r}")
+        for table, _ in fn.tables:
+            if table not in declared:
+                raise v.fail(f"functions.{fn.name}.tables.{table}", table,
+                             f"a table declared as [tables.{table}]"
+                             + (f" (declared: {', '.join(sorted(declared))})" if declared else ""))
+    _check_routes(v, fns)
+    declared_routes = {r.key for fn in fns for r in fn.routes}
+    for route in stack["open_routes"]:
+        if route not in declared_routes:
+            raise v.fail(f"{where['open_routes']}.open_routes", route,
+                         "routes the functions declare: " + (", ".join(sorted(declared_routes)) or "none"))
     return EnvConfig(
         env=env,
-        **{**stack, "stack_name": fill(stack["stack_name"]),
-           "bootstrap_stack": fill(stack["bootstrap_stack"]),
-           "open_routes": tuple(stack["open_routes"])},
+        **{key: stack[key] for key in STACK_RULES if key not in {"stack_name", "bootstrap_stack",
+                                                                "open_routes", "shared_packages"}},
+        stack_name=stack_name,
+        bootstrap_stack=fill(stack["bootstrap_stack"]),
+        open_routes=tuple(stack["open_routes"]),
+        shared_packages=tuple(_project_folder(v, root, where["shared_packages"] + ".shared_packages",
+                                              p, must_exist=False) for p in stack["shared_packages"]),
         functions=tuple(fns),
+        tables=tables,
     )
+
+
+def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict, override: dict,
+                     fill: Callable[[str], str]) -> FunctionConfig:
+    merged = {**FUNCTION_DEFAULTS, "source": f"lambda_src/{name}", **base}
+    for key, value in override.items():
+        merged[key] = {**merged.get(key, {}), **value} if key in MERGED_PER_KEY else value
+    where = f"env.{env}.functions.{name}" if override else f"functions.{name}"
+    source = _project_folder(v, root, f"{where}.source", merged["source"], must_exist=True)
+    module = merged["handler"].rpartition(".")[0]
+    module_file = root / source / (module.replace(".", "/") + ".py")
+    if not module_file.is_file():
+        raise v.fail(f"{where}.handler", merged["handler"],
+                     f"a handler whose module exists: {module_file.relative_to(root)} is missing "
+                     f"(create it, or run `infragen new function {name}`)")
+    schema_path, schema_json = merged.get("body_schema"), None
+    if schema_path:
+        schema_json = _load_schema(v, root, f"{where}.body_schema", schema_path)
+    routes = [parse_route(r) for r in merged["routes"]]
+    if len(set(routes)) != len(routes):
+        duplicate = next(r for r in routes if routes.count(r) > 1)
+        raise v.fail(f"{where}.routes", duplicate.key, "each route once")
+    access = tuple(AccessGrant(actions=tuple(g["actions"]), resources=tuple(fill(r) for r in g["resources"]))
+                   for g in merged["access"])
+    env_size = sum(len(k) + len(val) for k, val in merged["environment"].items())
+    if env_size > ENVIRONMENT_LIMIT // 2:
+        raise v.fail(f"{where}.environment", "…", f"variables of at most {ENVIRONMENT_LIMIT // 2} bytes "
+                     f"in all (Lambda allows {ENVIRONMENT_LIMIT} with infragen's own; these have {env_size})")
+    return FunctionConfig(
+        name=name,
+        source=source,
+        handler=merged["handler"],
+        architecture=merged["architecture"],
+        runtime=merged["runtime"],
+        timeout=merged["timeout"],
+        memory=merged["memory"],
+        reserved_concurrency=merged.get("reserved_concurrency"),
+        routes=tuple(sorted(routes)),
+        schedule=merged.get("schedule"),
+        environment=tuple(sorted(merged["environment"].items())),
+        parameters=tuple(sorted((k, fill(n)) for k, n in merged["parameters"].items())),
+        tables=tuple(sorted(merged["tables"].items())),
+        access=access,
+        body_schema=schema_path,
+        body_schema_json=schema_json,
+    )
+
+
+def _project_folder(v: _Validator, root: Path, key: str, folder: str, *, must_exist: bool) -> str:
+    """`folder` normalised, refused when it leaves the project or (if required) is missing."""
+    resolved = (root / folder).resolve()
+    if folder.startswith("/") or not resolved.is_relative_to(root):
+        raise v.fail(key, folder, "a folder inside the project (relative to infragen.toml)")
+    if must_exist and not resolved.is_dir():
+        raise v.fail(key, folder, f"an existing folder ({resolved} does not exist)")
+    return resolved.relative_to(root).as_posix()
+
+
+def _load_schema(v: _Validator, root: Path, key: str, path: str) -> str:
+    import jsonschema
+
+    file = root / path
+    try:
+        schema = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise v.fail(key, path, f"an existing JSON schema file ({file} does not exist)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise v.fail(key, path, f"a readable UTF-8 file ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise v.fail(key, path, f"a JSON document ({exc})") from None
+    if not isinstance(schema, dict):
+        raise v.fail(key, path, "a JSON schema object")
+    try:
+        jsonschema.Draft4Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise v.fail(key, path, f"a valid draft-04 JSON schema ({exc.message})") from None
+    return json.dumps(schema, separators=(",", ":"))
+
+
+def _check_routes(v: _Validator, fns: list[FunctionConfig]) -> None:
+    owners: dict[Route, str] = {}
+    for fn in fns:
+        for route in fn.routes:
+            if route in owners:
+                raise v.fail(f"functions.{fn.name}.routes", route.key,
+                             f"a route no other function has ({owners[route]} declares it)")
+            owners[route] = fn.name
+    conflict = sibling_parameter_conflict(list(owners))
+    if conflict:
+        parent, first, second = conflict
+        raise ConfigError(f"{v.path}: routes use {first} and {second} under {parent}: API Gateway "
+                          f"allows one path parameter per level", hint="use the same name in both routes")
+
+
+def _check_distinct_stacks(v: _Validator, envs: list[EnvConfig], envs_raw: dict) -> None:
+    """Two environments (or one and the bootstrap stack) must never be one stack."""
+    owners: dict[str, str] = {}
+    for cfg in envs:
+        where = f"env.{cfg.env}" if "stack_name" in envs_raw[cfg.env] else "stack"
+        if cfg.stack_name in owners:
+            raise v.fail(f"{where}.stack_name", cfg.stack_name,
+                         f"a stack name of its own: environment {owners[cfg.stack_name]!r} deploys "
+                         f"to {cfg.stack_name!r} too (put {{env}} in it)")
+        owners[cfg.stack_name] = cfg.env
+    for cfg in envs:
+        if cfg.bootstrap_stack in owners:
+            raise v.fail("stack.bootstrap_stack", cfg.bootstrap_stack,
+                         f"a name other than environment {owners[cfg.bootstrap_stack]!r}'s stack")

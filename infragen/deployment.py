@@ -44,7 +44,8 @@ def stack_tags(cfg: EnvConfig) -> dict[str, str]:
 
 def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
     """One reproducible zip per function, built in memory (no AWS call)."""
-    return {fn.name: build_zip(root / "lambda_src", fn.name, cfg.artifact_prefix)
+    shared = [root / folder for folder in cfg.shared_packages]
+    return {fn.name: build_zip(root / fn.source, shared, fn.name, cfg.artifact_prefix)
             for fn in cfg.functions}
 
 

@@ -39,23 +39,26 @@ class Artifact:
         return len(self.data)
 
 
-def build_zip(source_root: Path, function: str, prefix: str = "lambda") -> Artifact:
-    """Zip `source_root/<function>/` at the zip root plus `source_root/common/` as `common/`.
+def build_zip(function_dir: Path, shared_dirs: list[Path], function: str,
+              prefix: str = "lambda") -> Artifact:
+    """Zip `function_dir` at the zip root plus each shared package folder under its own name.
 
-    `source_root` is the `lambda_src/` folder. The same files give the same bytes on any machine:
-    sorted entries, 1980 timestamps, 0644/0755 modes, fixed deflate level (same zlib assumed).
-    Dotfiles, `__pycache__` and `*.pyc` are left out. The key is `<prefix>/<function>/<sha256>.zip`.
+    The same files give the same bytes on any machine: sorted entries, 1980 timestamps,
+    0644/0755 modes, fixed deflate level (same zlib assumed). Dotfiles, `__pycache__` and `*.pyc`
+    are left out. A shared folder that does not exist is skipped (an app may have none). The key
+    is `<prefix>/<function>/<sha256>.zip`.
     """
-    function_dir = source_root / function
     if not function_dir.is_dir():
         raise UsageError(f"No source folder for function {function!r}: {function_dir} does not exist.")
-    shared_dir = source_root / SHARED_PACKAGE
     entries = dict(_entries(function_dir, ""))
-    if shared_dir.is_dir():
-        if (function_dir / SHARED_PACKAGE).exists():
-            raise UsageError(f"{function_dir / SHARED_PACKAGE} clashes with the shared package {shared_dir}.")
-        entries[f"{SHARED_PACKAGE}/"] = None
-        entries.update(_entries(shared_dir, f"{SHARED_PACKAGE}/"))
+    for shared_dir in shared_dirs:
+        if not shared_dir.is_dir():
+            continue
+        if (function_dir / shared_dir.name).exists():
+            raise UsageError(f"{function_dir / shared_dir.name} clashes with the shared package {shared_dir}.",
+                             hint="rename one of them")
+        entries[f"{shared_dir.name}/"] = None
+        entries.update(_entries(shared_dir, f"{shared_dir.name}/"))
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def project(tmp_path):
     shutil.copy(ROOT / "infragen.toml", tmp_path)
+    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path / "infragen.toml"
 
 

@@ -1,5 +1,6 @@
 """Config errors: one message naming file, key, value and what is allowed; exit 2; nothing written."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "infragen.toml").read_text()
 
 
-def run_render(tmp_path, text):
+def project(tmp_path, text):
+    """A copy of the repository's app with `text` as its infragen.toml."""
+    if not (tmp_path / "lambda_src").exists():
+        shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
+                        ignore=shutil.ignore_patterns("__pycache__"))
     config = tmp_path / "infragen.toml"
     config.write_text(text)
+    return config
+
+
+def run_render(tmp_path, text):
+    config = project(tmp_path, text)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["render", "--all", "--config", str(config), "--out", str(out)])
     return result, out, config
@@ -27,7 +37,10 @@ def test_repository_config_loads_dev_and_prod():
     assert (dev.nat_gateways, prod.nat_gateways) == (1, 2)
     assert dev.region == "us-west-2" and dev.stack_name == "infragen-dev"
     assert dev.function("hello").timeout == 300 and dev.function("hello").memory == 512
-    assert prod.function("data_processor").batch_size == 100
+    assert dict(prod.function("data_processor").environment) == {"BATCH_SIZE": "100"}
+    assert dict(dev.function("data_processor").environment) == {"BATCH_SIZE": "25"}
+    assert [r.key for r in dev.function("hello").routes] == ["GET /hello"]
+    assert dev.function("hello").architecture == "arm64" and dev.function("hello").source == "lambda_src/hello"
     assert dev.function("hello").parameters == (("greeting", "/infragen/dev/hello/greeting"),)
 
 
@@ -59,14 +72,14 @@ def test_unknown_key_lists_allowed_keys(tmp_path):
     assert not out.exists()
 
 
-def test_unknown_function_is_rejected(tmp_path):
-    result, _, _ = run_render(tmp_path, BASE + "\n[functions.helo]\nmemory = 256\n")
-    assert result.exit_code == 2 and "unknown function functions.helo" in result.output
+def test_unknown_function_override_is_rejected(tmp_path):
+    result, _, _ = run_render(tmp_path, BASE + "\n[env.dev.functions.helo]\nmemory = 256\n")
+    assert result.exit_code == 2 and "unknown function env.dev.functions.helo" in result.output
+    assert "the functions are: hello, data_processor" in result.output
 
 
 def test_unknown_env_names_the_choices(tmp_path):
-    config = tmp_path / "infragen.toml"
-    config.write_text(BASE)
+    config = project(tmp_path, BASE)
     result = CliRunner().invoke(cli, ["render", "--env", "staging", "--config", str(config),
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
@@ -82,9 +95,7 @@ def test_invalid_toml_and_missing_file(tmp_path):
 
 def test_env_overrides_merge_over_defaults(tmp_path):
     text = BASE + "\n[env.qa]\nnat_gateways = 2\n[env.qa.functions.hello]\nmemory = 1024\n"
-    config = tmp_path / "infragen.toml"
-    config.write_text(text)
-    qa = load_config(config).env("qa")
+    qa = load_config(project(tmp_path, text)).env("qa")
     assert qa.nat_gateways == 2 and qa.function("hello").memory == 1024
     assert qa.function("hello").timeout == 300 and qa.stack_name == "infragen-qa"
 
@@ -104,8 +115,8 @@ def test_stack_name_is_bounded_once_env_is_filled_in(tmp_path):
     text = BASE.replace('stack_name = "infragen-{env}"', f'stack_name = "{long_name}"', 1)
     result, out, _ = run_render(tmp_path, text + "\n[env.abcdefghijklmnop]\n")
     assert result.exit_code == 2, result.output
-    assert "stack.stack_name" in result.output and "at most 49 characters" in result.output
-    assert "a" * 40 + "abcdefghijklmnop" in result.output and not out.exists()
+    assert "stack.stack_name" in result.output and "fits 64" in result.output
+    assert "a" * 40 + "abcdefghijklmnop-data-processor" in result.output and not out.exists()
     result, _, _ = run_render(tmp_path, text)  # dev and prod fit
     assert result.exit_code == 0, result.output
 

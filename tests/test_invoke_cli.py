@@ -8,6 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from infragen.cli import cli
+from infragen.events import proxy_event
+from infragen.routes import parse_route
 from infragen.function_env import function_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +53,7 @@ def test_invoke_reads_the_secret_written_by_the_cli_on_the_same_target(project, 
 
 
 def test_invoke_with_an_event_from_stdin_and_a_stack_that_is_not_deployed(project, moto_endpoint):
-    event = json.loads((ROOT / "lambda_src" / "events" / "data.json").read_text())
+    event = proxy_event(parse_route("POST /data"), path_values={}, body=None, region="us-west-2")
     event["body"] = json.dumps({"data": [" a ", 2, True]})
     result = run("invoke", "data_processor", "--event", "-", "--config", str(project),
                  "--endpoint-url", moto_endpoint, input=json.dumps(event))

@@ -32,6 +32,8 @@ def test_infragen_lint_records_verdicts_that_the_deploy_gate_reuses(tmp_path, mo
     from tests.stack.helpers import ROOT
 
     shutil.copy(ROOT / "infragen.toml", tmp_path)
+    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "templates_out", tmp_path / "templates_out")
     result = CliRunner().invoke(cli, ["lint", "--config", str(tmp_path / "infragen.toml"),
                                       "--dir", str(tmp_path / "templates_out")])

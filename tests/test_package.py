@@ -49,7 +49,7 @@ def names(data: bytes) -> list[str]:
 
 
 def test_layout_puts_function_at_root_and_common_beside_it(source):
-    artifact = build_zip(source, "hello")
+    artifact = build_zip(source / "hello", [source / "common"], "hello")
     assert names(artifact.data) == [
         "common/",
         "common/__init__.py",
@@ -60,7 +60,7 @@ def test_layout_puts_function_at_root_and_common_beside_it(source):
 
 
 def test_entries_have_fixed_time_normalised_modes_and_deflate(source):
-    archive = zipfile.ZipFile(io.BytesIO(build_zip(source, "hello").data))
+    archive = zipfile.ZipFile(io.BytesIO(build_zip(source / "hello", [source / "common"], "hello").data))
     for info in archive.infolist():
         assert info.date_time == (1980, 1, 1, 0, 0, 0)
         if info.is_dir():
@@ -71,24 +71,24 @@ def test_entries_have_fixed_time_normalised_modes_and_deflate(source):
 
 
 def test_same_files_give_same_bytes_whatever_their_mtimes_modes_and_location(source, tmp_path):
-    first = build_zip(source, "hello")
+    first = build_zip(source / "hello", [source / "common"], "hello")
     copy = Path(shutil.copytree(source, tmp_path / "elsewhere" / "src"))
     for path in copy.rglob("*"):
         os.utime(path, (1_700_000_000, 1_700_000_000))
         path.chmod(0o700 if path.is_dir() else 0o600)
-    second = build_zip(copy, "hello")
+    second = build_zip(copy / "hello", [copy / "common"], "hello")
     assert second.data == first.data
-    assert second.sha256 == first.sha256 == build_zip(source, "hello").sha256
+    assert second.sha256 == first.sha256 == build_zip(source / "hello", [source / "common"], "hello").sha256
 
 
 def test_content_change_changes_hash(source):
-    before = build_zip(source, "hello")
+    before = build_zip(source / "hello", [source / "common"], "hello")
     (source / "common" / "__init__.py").write_text("def greet():\n    return 'hello'\n")
-    assert build_zip(source, "hello").sha256 != before.sha256
+    assert build_zip(source / "hello", [source / "common"], "hello").sha256 != before.sha256
 
 
 def test_artifact_key_hash_and_size(source):
-    artifact = build_zip(source, "other", prefix="/builds/lambda/")
+    artifact = build_zip(source / "other", [source / "common"], "other", prefix="/builds/lambda/")
     assert artifact.sha256 == hashlib.sha256(artifact.data).hexdigest()
     assert artifact.size == len(artifact.data)
     assert artifact.key == f"builds/lambda/other/{artifact.sha256}.zip"
@@ -98,18 +98,18 @@ def test_artifact_key_hash_and_size(source):
 
 def test_missing_function_folder_names_the_path(source):
     with pytest.raises(UsageError, match=str(source / "nope")):
-        build_zip(source, "nope")
+        build_zip(source / "nope", [source / "common"], "nope")
 
 
 def test_function_folder_may_not_shadow_the_shared_package(source):
     (source / "other" / "common").mkdir()
     with pytest.raises(UsageError, match="clashes"):
-        build_zip(source, "other")
+        build_zip(source / "other", [source / "common"], "other")
 
 
 @pytest.mark.skipif(not (REPO_LAMBDA_SRC / "hello").is_dir(), reason="no lambda_src/hello in this checkout")
 def test_repository_sources_build_reproducibly():
-    first, second = build_zip(REPO_LAMBDA_SRC, "hello"), build_zip(REPO_LAMBDA_SRC, "hello")
+    first, second = build_zip(REPO_LAMBDA_SRC / "hello", [REPO_LAMBDA_SRC / "common"], "hello"), build_zip(REPO_LAMBDA_SRC / "hello", [REPO_LAMBDA_SRC / "common"], "hello")
     assert first.data == second.data
     assert {"handler.py", "common/__init__.py"} <= set(names(first.data))
 
@@ -127,7 +127,7 @@ def count_puts(s3) -> list:
 
 
 def test_upload_once_then_skip_with_sse_kms(s3, source):
-    artifact = build_zip(source, "hello")
+    artifact = build_zip(source / "hello", [source / "common"], "hello")
     puts = count_puts(s3)
     assert upload(s3, BUCKET, artifact) is True
     assert upload(s3, BUCKET, artifact) is False
@@ -140,7 +140,7 @@ def test_upload_once_then_skip_with_sse_kms(s3, source):
 
 def test_upload_to_missing_bucket(aws_clients, source):
     with pytest.raises(AwsError, match="'no-such-bucket' does not exist"):
-        upload(aws_clients.s3, "no-such-bucket", build_zip(source, "hello"))
+        upload(aws_clients.s3, "no-such-bucket", build_zip(source / "hello", [source / "common"], "hello"))
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_access_denied_on_head_names_bucket_and_permissions(stubbed_s3, source):
     client, stubber = stubbed_s3
     stubber.add_client_error("head_object", "403", "Forbidden", http_status_code=403)
     with pytest.raises(AwsError) as caught:
-        upload(client, BUCKET, build_zip(source, "hello"))
+        upload(client, BUCKET, build_zip(source / "hello", [source / "common"], "hello"))
     assert BUCKET in str(caught.value) and "s3:ListBucket" in str(caught.value)
 
 
@@ -165,13 +165,13 @@ def test_access_denied_on_put_names_the_permissions(stubbed_s3, source):
     stubber.add_client_error("head_object", "404", "Not Found", http_status_code=404)
     stubber.add_client_error("put_object", "AccessDenied", "Access Denied", http_status_code=403)
     with pytest.raises(AwsError) as caught:
-        upload(client, BUCKET, build_zip(source, "hello"))
+        upload(client, BUCKET, build_zip(source / "hello", [source / "common"], "hello"))
     assert "s3:PutObject" in str(caught.value) and "kms:GenerateDataKey" in str(caught.value)
 
 
 def test_upload_all_reports_each_function(s3, source):
     out = io.StringIO()
-    artifacts = {name: build_zip(source, name) for name in ("hello", "other")}
+    artifacts = {name: build_zip(source / name, [source / "common"], name) for name in ("hello", "other")}
     assert upload_all(s3, BUCKET, artifacts, Console(out=out)) == 2
     assert upload_all(s3, BUCKET, artifacts, Console(out=out)) == 0
     lines = out.getvalue().splitlines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from awacs import logs
@@ -12,20 +13,14 @@ from troposphere import GetAtt, Ref, Sub, Template
 from troposphere import apigateway as apigw
 from troposphere import awslambda, iam
 
-from infragen.config import EnvConfig
+from infragen.config import EnvConfig, FunctionConfig
+from infragen.routes import Route, is_parameter
 from infragen.stack.alarms import add_alarm
 from infragen.stack.arns import arn, log_group_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import STAGE_NAME, camel, log_group_prefix
 from infragen.stack.policies import VERSION, assume_role_policy
 
-DATA_BODY_SCHEMA = {
-    "$schema": "http://json-schema.org/draft-04/schema#",
-    "title": "DataRequest",
-    "type": "object",
-    "required": ["data"],
-    "properties": {"data": {"type": "array"}},
-}
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -54,12 +49,19 @@ class Api:
     api_key: apigw.ApiKey | None
 
 
+DESCRIPTION_ROUTES = 20  # routes named in the API's description; the rest are counted
+
+
 def add_rest_api(t: Template, cfg: EnvConfig) -> apigw.RestApi:
     """Created first: the KMS key policy names the API's execution log group."""
+    keys = [route.key for route, _ in cfg.routes]
+    listed = ", ".join(keys[:DESCRIPTION_ROUTES])
+    if len(keys) > DESCRIPTION_ROUTES:
+        listed += f" and {len(keys) - DESCRIPTION_ROUTES} more"
     return t.add_resource(apigw.RestApi(
         "RestApi",
         Name=f"{cfg.stack_name}-api",
-        Description=f"{cfg.stack_name}: GET /hello, POST /data",
+        Description=f"{cfg.stack_name}: {listed}",
         EndpointConfiguration=apigw.EndpointConfiguration(Types=["REGIONAL"]),
     ))
 
@@ -76,11 +78,20 @@ def method_auth(cfg: EnvConfig, route: str) -> dict:
 def add_api(t: Template, cfg: EnvConfig, rest_api: apigw.RestApi, functions: dict, *, key,
             topic) -> Api:
     account = _add_account_logging_role(t) if cfg.manage_api_gateway_account else None
-    methods = [_add_route(t, cfg, rest_api, cfg.function(name), function)
-               for name, function in functions.items()]
+    first = len(t.resources)
+    routes = [route for route, _ in cfg.routes]
+    ids = path_ids(routes)
+    resources = _add_resource_tree(t, rest_api, routes, ids)
+    validators = {fn.name: _add_body_rules(t, rest_api, fn) for fn in cfg.functions
+                  if fn.body_schema_json and any(r.carries_body for r in fn.routes)}
+    methods = [_add_route(t, cfg, rest_api, route, fn, functions[fn.name], resources,
+                          f"Api{route.method.capitalize()}{ids[route.parts]}",
+                          validators.get(fn.name) if route.carries_body else None)
+               for route, fn in cfg.routes]
+    definition = list(t.resources.values())[first:]
 
     deployment = t.add_resource(apigw.Deployment(
-        f"ApiDeployment{_definition_hash(methods)}",
+        f"ApiDeployment{_definition_hash(definition)}",
         RestApiId=Ref(rest_api),
         Description="Snapshot of the routes; its logical id changes whenever they do",
         DependsOn=[m.title for m in methods],
@@ -120,29 +131,67 @@ def add_api(t: Template, cfg: EnvConfig, rest_api: apigw.RestApi, functions: dic
     return Api(rest_api=rest_api, stage=stage, api_key=api_key)
 
 
-def _add_route(t: Template, cfg: EnvConfig, rest_api, fn, function) -> apigw.Method:
-    http_method, path = fn.route
+def path_ids(routes: list[Route]) -> dict[tuple[str, ...], str]:
+    """Logical-id stem per path: `/orders/{id}` → `OrdersIdParam`, readable in a review.
+
+    Paths whose readable stems collide (`/a-b` and `/aB`) get a short digest of the path too.
+    """
+    paths = {route.parts[:depth] for route in routes for depth in range(len(route.parts) + 1)}
+    stems = {parts: _readable(parts) for parts in paths}
+    taken = [stem for stem in stems.values()]
+    return {parts: stem if taken.count(stem) == 1
+            else stem + hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+            for parts, stem in stems.items()}
+
+
+def _readable(parts: tuple[str, ...]) -> str:
+    words = []
+    for part in parts:
+        pieces = re.split(r"[^A-Za-z0-9]+", part.strip("{}"))
+        words.append("".join(p[:1].upper() + p[1:] for p in pieces) + ("Param" if is_parameter(part) else ""))
+    return "".join(words) or "Root"
+
+
+def _add_resource_tree(t: Template, rest_api, routes: list[Route],
+                       ids: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], object]:
+    """One API Gateway resource per path prefix any route uses; the root is the API's own."""
+    resources: dict[tuple[str, ...], object] = {(): GetAtt(rest_api, "RootResourceId")}
+    for route in routes:
+        for depth in range(1, len(route.parts) + 1):
+            parts = route.parts[:depth]
+            if parts in resources:
+                continue
+            parent = resources[parts[:-1]]
+            resources[parts] = t.add_resource(apigw.Resource(
+                f"ApiPath{ids[parts]}", RestApiId=Ref(rest_api),
+                ParentId=parent if depth == 1 else Ref(parent), PathPart=parts[-1]))
+    return resources
+
+
+def _add_body_rules(t: Template, rest_api, fn: FunctionConfig) -> dict:
+    """A model from the function's `body_schema` and a validator that checks bodies against it."""
     stem = camel(fn.name)
-    resource = t.add_resource(apigw.Resource(
-        f"{stem}ApiResource", RestApiId=Ref(rest_api),
-        ParentId=GetAtt(rest_api, "RootResourceId"), PathPart=path.strip("/")))
-    body_rules = {}
-    if http_method == "POST":
-        validator = t.add_resource(apigw.RequestValidator(
-            f"{stem}BodyValidator", RestApiId=Ref(rest_api), Name=f"{fn.name}-body",
-            ValidateRequestBody=True, ValidateRequestParameters=False))
-        model = t.add_resource(apigw.Model(
-            f"{stem}BodyModel", RestApiId=Ref(rest_api), Name=f"{stem}Body",
-            ContentType="application/json", Schema=DATA_BODY_SCHEMA))
-        body_rules = {"RequestValidatorId": Ref(validator),
-                      "RequestModels": {"application/json": Ref(model)}}
+    validator = t.add_resource(apigw.RequestValidator(
+        f"{stem}BodyValidator", RestApiId=Ref(rest_api), Name=f"{fn.name}-body",
+        ValidateRequestBody=True, ValidateRequestParameters=False))
+    model = t.add_resource(apigw.Model(
+        f"{stem}BodyModel", RestApiId=Ref(rest_api), Name=f"{stem}Body",
+        ContentType="application/json", Schema=fn.body_model))
+    return {"RequestValidatorId": Ref(validator), "RequestModels": {"application/json": Ref(model)}}
+
+
+def _add_route(t: Template, cfg: EnvConfig, rest_api, route: Route, fn: FunctionConfig, function,
+               resources: dict, stem: str, body_rules: dict | None) -> apigw.Method:
+    resource = resources[route.parts]
+    parameters = {f"method.request.path.{name}": True for name in route.path_parameters}
     method = t.add_resource(apigw.Method(
-        f"{stem}ApiMethod",
+        f"{stem}Method",
         RestApiId=Ref(rest_api),
-        ResourceId=Ref(resource),
-        HttpMethod=http_method,
-        **method_auth(cfg, f"{http_method} {path}"),
-        **body_rules,
+        ResourceId=resource if not route.parts else Ref(resource),
+        HttpMethod=route.method,
+        **method_auth(cfg, route.key),
+        **(body_rules or {}),
+        **({"RequestParameters": parameters} if parameters else {}),
         Integration=apigw.Integration(
             Type="AWS_PROXY",
             IntegrationHttpMethod="POST",
@@ -151,21 +200,20 @@ def _add_route(t: Template, cfg: EnvConfig, rest_api, fn, function) -> apigw.Met
         ),
     ))
     t.add_resource(awslambda.Permission(
-        f"{stem}ApiInvokePermission",
+        f"{stem}Permission",
         FunctionName=GetAtt(function, "Arn"),
         Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
-        SourceArn=Sub(arn("execute-api",
-                          f"${{{rest_api.title}}}/{STAGE_NAME}/{http_method}{path}")),
+        SourceArn=Sub(arn("execute-api", f"${{{rest_api.title}}}/{STAGE_NAME}/{route.source_arn_path}")),
     ))
     return method
 
 
-def _definition_hash(methods: list[apigw.Method]) -> str:
-    """Short digest of everything a deployment snapshots, so a route change redeploys the API."""
-    definition = json.dumps([m.to_dict() for m in methods], sort_keys=True, default=str)
-    definition += json.dumps(DATA_BODY_SCHEMA, sort_keys=True)
-    return hashlib.sha256(definition.encode()).hexdigest()[:10]
+def _definition_hash(definition: list) -> str:
+    """Short digest of everything a deployment snapshots (resources, methods, auth, models,
+    validators), so any change to them redeploys the API."""
+    text = json.dumps([r.to_dict() for r in definition], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def _add_account_logging_role(t: Template) -> apigw.Account:

@@ -17,11 +17,11 @@ from infragen.stack.names import (
     function_name,
     log_group_prefix,
     parameter_env_var,
+    table_env_var,
 )
 from infragen.stack.logs import add_log_group
 from infragen.stack.network import Network
 
-HANDLER = "handler.handler"
 PARAMETER_TTL_SECONDS = "300"
 ASYNC_RETRY_ATTEMPTS = 2
 
@@ -35,21 +35,24 @@ DLQ_SKIP = {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": (
     "OnFailure destination, which supersedes a dead-letter queue.")}]}}
 
 
-def environment(cfg: EnvConfig, fn: FunctionConfig, topic) -> dict:
+DESCRIPTION_LIMIT = 256  # characters Lambda accepts in a description
+
+
+def environment(cfg: EnvConfig, fn: FunctionConfig, topic, tables: dict) -> dict:
     """The variables a function reads (names only for secrets, never values)."""
-    variables = {
+    variables = dict(fn.environment)
+    variables.update({
         "ENVIRONMENT": cfg.env,
         "LOG_LEVEL": cfg.log_level,
         "ERROR_TOPIC_ARN": Ref(topic),
         "PARAMETER_TTL_SECONDS": PARAMETER_TTL_SECONDS,
-    }
+    })
     variables.update({parameter_env_var(key): name for key, name in fn.parameters})
-    if fn.batch_size is not None:
-        variables["BATCH_SIZE"] = str(fn.batch_size)
-    return variables
+    variables.update({table_env_var(name): Ref(tables[name]) for name, _ in fn.tables})
+    return dict(sorted(variables.items()))
 
 
-def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic) -> Policy:
+def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic, tables: dict) -> Policy:
     """Exactly what this function's code and runtime call, on the exact resources."""
     key_arn = GetAtt(key, "Arn")
     statements = [
@@ -59,45 +62,57 @@ def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic) -> Po
         *policies.environment_decryption_statements(function_name(cfg, fn.name), key_arn),
         *policies.topic_publishing_statements(Ref(topic), key_arn),
     ]
+    for name, level in fn.tables:
+        statements += policies.table_statements(level, GetAtt(tables[name], "Arn"),
+                                                Ref(tables[name]), key_arn)
+    statements += policies.access_statements(fn.access)
     if cfg.tracing:
         statements += policies.xray_statements()
     return Policy(Version=policies.VERSION, Statement=statements)
 
 
+def describe(cfg: EnvConfig, fn: FunctionConfig) -> str:
+    """What calls the function, within Lambda's description limit."""
+    callers = [route.key for route in fn.routes] + ([fn.schedule] if fn.schedule else [])
+    text = f"{cfg.stack_name}: " + (", ".join(callers) if callers else "invoked directly")
+    return text if len(text) <= DESCRIPTION_LIMIT else text[:DESCRIPTION_LIMIT - 1] + "…"
+
+
 def add_function(t: Template, cfg: EnvConfig, fn: FunctionConfig, *, network: Network, key,
-                 topic) -> awslambda.Function:
+                 topic, tables: dict) -> awslambda.Function:
     stem = camel(fn.name)
     name = function_name(cfg, fn.name)
     log_group = add_log_group(t, cfg, f"{stem}LogGroup", f"{log_group_prefix(cfg)}lambda/{fn.name}",
                               key)
     role = t.add_resource(iam.Role(
         f"{stem}Role",
-        Description=f"Runs {name}: its logs, its parameters, the error topic",
+        Description=f"Runs {name}: only what its code calls, on its own resources",
         AssumeRolePolicyDocument=policies.assume_role_policy("lambda.amazonaws.com"),
         Policies=[iam.Policy(PolicyName=f"{fn.name}-least-privilege",
-                             PolicyDocument=role_policy(cfg, fn, log_group, key, topic))],
+                             PolicyDocument=role_policy(cfg, fn, log_group, key, topic, tables))],
         Metadata=ENI_SKIP,
     ))
     function = t.add_resource(awslambda.Function(
         function_logical_id(fn.name),
         FunctionName=name,
-        Description=f"{cfg.stack_name} {fn.route[0]} {fn.route[1]}",
-        Handler=HANDLER,
+        Description=describe(cfg, fn),
+        Handler=fn.handler,
         Runtime=fn.runtime,
-        Architectures=["arm64"],
+        Architectures=[fn.architecture],
         Code=awslambda.Code(S3Bucket=Ref(ARTIFACT_BUCKET_PARAMETER),
                             S3Key=Ref(code_key_parameter(fn.name))),
         Role=GetAtt(role, "Arn"),
         Timeout=fn.timeout,
         MemorySize=fn.memory,
-        Environment=awslambda.Environment(Variables=environment(cfg, fn, topic)),
+        Environment=awslambda.Environment(Variables=environment(cfg, fn, topic, tables)),
         KmsKeyArn=GetAtt(key, "Arn"),
         VpcConfig=awslambda.VPCConfig(
             SubnetIds=[Ref(s) for s in network.private_subnets],
             SecurityGroupIds=[Ref(network.lambda_security_group)],
         ),
         LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
-        ReservedConcurrentExecutions=fn.reserved_concurrency,
+        **({} if fn.reserved_concurrency is None
+           else {"ReservedConcurrentExecutions": fn.reserved_concurrency}),
         TracingConfig=awslambda.TracingConfig(Mode="Active" if cfg.tracing else "PassThrough"),
         Metadata=DLQ_SKIP,
     ))

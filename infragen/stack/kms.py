@@ -15,16 +15,15 @@ from infragen.stack.names import STAGE_NAME, key_alias, log_group_prefix
 from infragen.stack.policies import VERSION, log_group_condition
 
 
-def key_policy(cfg: EnvConfig) -> Policy:
+def key_policy(cfg: EnvConfig, *, has_api: bool = True) -> Policy:
     """Root administers (delegating to IAM); Logs and CloudWatch alarms use it narrowly.
 
     The text is used inside Fn::Sub, so `${...}` placeholders resolve at deploy time.
     """
     root = arn("iam", "root", region=False)
-    log_groups = [
-        arn("logs", f"log-group:{log_group_prefix(cfg)}*"),
-        arn("logs", f"log-group:API-Gateway-Execution-Logs_${{RestApi}}/{STAGE_NAME}"),
-    ]
+    log_groups = [arn("logs", f"log-group:{log_group_prefix(cfg)}*")]
+    if has_api:
+        log_groups.append(arn("logs", f"log-group:API-Gateway-Execution-Logs_${{RestApi}}/{STAGE_NAME}"))
     return Policy(Version=VERSION, Statement=[
         Statement(Sid="AccountAdministers", Effect=Allow, Principal=Principal("AWS", [root]),
                   Action=[Action("kms", "*")], Resource=["*"]),
@@ -49,9 +48,9 @@ def key_policy(cfg: EnvConfig) -> Policy:
     ])
 
 
-def add_key(t: Template, cfg: EnvConfig) -> Key:
+def add_key(t: Template, cfg: EnvConfig, *, has_api: bool = True) -> Key:
     # KeyPolicy is passed as a JSON string (CloudFormation accepts a string or an object).
-    policy_text = json.dumps(json.loads(key_policy(cfg).to_json()), separators=(",", ":"))
+    policy_text = json.dumps(json.loads(key_policy(cfg, has_api=has_api).to_json()), separators=(",", ":"))
     key = t.add_resource(Key(
         "Key",
         Description=f"{cfg.stack_name}: logs, error topic, secrets and function environment",

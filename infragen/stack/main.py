@@ -17,6 +17,9 @@ from infragen.stack.names import (
     log_group_prefix,
 )
 from infragen.stack.network import add_network
+from infragen.stack.schedules import add_schedule
+from infragen.stack.tables import add_table
+from infragen.stack.template import StackTemplate, check_limits
 from infragen.stack.topic import add_error_topic
 
 
@@ -26,35 +29,49 @@ def build_stack(cfg: EnvConfig, bootstrap_sha256: str) -> Template:
     Resources are added so that each one follows everything it refers to: some targets (the
     local emulator) create resources in template order. The Metadata records which bootstrap
     template the code bucket comes from, so an unchanged deployed template proves both current.
+    An app without routes has no API at all (API Gateway refuses to deploy an API without methods).
     """
-    t = Template(Description=f"infragen {cfg.env}: serverless API (Lambda, API Gateway, VPC)")
+    t = StackTemplate(Description=f"infragen {cfg.env}: serverless API (Lambda, API Gateway, VPC)")
     t.set_metadata({"infragen": {"environment": cfg.env, "bootstrapTemplateSha256": bootstrap_sha256}})
     _add_code_parameters(t, cfg)
-    rest_api = add_rest_api(t, cfg)
-    key = add_key(t, cfg)
+    rest_api = add_rest_api(t, cfg) if cfg.routes else None
+    key = add_key(t, cfg, has_api=rest_api is not None)
     topic = add_error_topic(t, cfg, key)
     network = add_network(t, cfg, key)
-    functions = {fn.name: add_function(t, cfg, fn, network=network, key=key, topic=topic)
+    tables = {table.name: add_table(t, table, key) for table in cfg.tables}
+    functions = {fn.name: add_function(t, cfg, fn, network=network, key=key, topic=topic, tables=tables)
                  for fn in cfg.functions}
-    api = add_api(t, cfg, rest_api, functions, key=key, topic=topic)
+    for fn in cfg.functions:
+        if fn.schedule:
+            add_schedule(t, cfg, fn, functions[fn.name], topic)
+    api = add_api(t, cfg, rest_api, functions, key=key, topic=topic) if rest_api else None
 
     outputs = {
-        "ApiUrl": (Sub(f"https://${{{rest_api.title}}}.execute-api.${{AWS::Region}}."
-                       f"${{AWS::URLSuffix}}/{STAGE_NAME}"), "Base URL of the API stage"),
         "ErrorTopicArn": (Ref(topic), "SNS topic receiving error notifications"),
-        "KeyArn": (GetAtt(key, "Arn"), "KMS key for logs, topic, secrets, function settings"),
+        "KeyArn": (GetAtt(key, "Arn"), "KMS key for logs, topic, secrets, function settings, tables"),
         "LogGroupPrefix": (log_group_prefix(cfg), "Every log group of this stack starts here"),
     }
+    if rest_api is not None:
+        outputs["ApiUrl"] = (Sub(f"https://${{{rest_api.title}}}.execute-api.${{AWS::Region}}."
+                                 f"${{AWS::URLSuffix}}/{STAGE_NAME}"), "Base URL of the API stage")
     for name, function in functions.items():
         outputs[f"{camel(name)}FunctionName"] = (Ref(function), f"Lambda function {name}")
+    for name, table in tables.items():
+        outputs[f"{camel(name)}TableName"] = (Ref(table), f"DynamoDB table {name} (retained)")
     for resource in list(t.resources.values()):
         if isinstance(resource, LogGroup):
             outputs[f"{resource.title}Name"] = (Ref(resource), f"Log group ({resource.title})")
-    if api.api_key is not None:
+    if api is not None and api.api_key is not None:
         outputs["ApiKeyId"] = (Ref(api.api_key), "Id of the default API key (value not shown)")
-    for name, (value, description) in outputs.items():
+    for name, (value, description) in sorted(outputs.items(), key=_output_order):
         t.add_output(Output(name, Value=value, Description=description))
+    check_limits(t, cfg.env)
     return t
+
+
+def _output_order(item):
+    """ApiUrl first as before, then the rest as built."""
+    return item[0] != "ApiUrl"
 
 
 def _add_code_parameters(t: Template, cfg: EnvConfig) -> None:

@@ -20,6 +20,15 @@ def function_logical_id(function: str) -> str:
     return f"{camel(function)}Function"
 
 
+def table_logical_id(table: str) -> str:
+    return f"{camel(table)}Table"
+
+
+def table_env_var(table: str) -> str:
+    """Environment variable that tells a function the name of one of the stack's tables."""
+    return f"{table.upper()}_TABLE"
+
+
 def key_alias(cfg: EnvConfig) -> str:
     """Alias of the stack's KMS key (the CLI encrypts secrets with it)."""
     return f"alias/{cfg.stack_name}"

@@ -5,7 +5,7 @@ Helpers are named by what they return: `*_statements` → list of statements, `*
 
 from __future__ import annotations
 
-from awacs import ec2, kms, logs, sns, ssm, xray
+from awacs import dynamodb, ec2, kms, logs, sns, ssm, xray
 from awacs.aws import (
     Action,
     Allow,
@@ -111,6 +111,50 @@ def topic_publishing_statements(topic_arn: AWSHelperFn, key_arn: AWSHelperFn) ->
             Condition=Condition(StringEquals("kms:ViaService", Sub("sns.${AWS::Region}.amazonaws.com"))),
         ),
     ]
+
+
+# DynamoDB actions by grant level (infragen.toml `tables = { NAME = "read" | "write" | "read_write" }`).
+TABLE_ACTIONS = {
+    "read": [dynamodb.GetItem, dynamodb.BatchGetItem, dynamodb.Query, dynamodb.Scan,
+             dynamodb.DescribeTable],
+    "write": [dynamodb.PutItem, dynamodb.UpdateItem, dynamodb.DeleteItem, dynamodb.BatchWriteItem,
+              dynamodb.ConditionCheckItem],
+}
+TABLE_ACTIONS["read_write"] = TABLE_ACTIONS["read"] + TABLE_ACTIONS["write"]
+INDEX_ACTIONS = {dynamodb.Query.JSONrepr(), dynamodb.Scan.JSONrepr()}  # the only ones an index takes
+# DynamoDB uses the table's KMS key on the caller's behalf (AWS: "How Amazon DynamoDB uses AWS KMS"):
+# reads need Decrypt, writes Encrypt/GenerateDataKey too; the encryption context names the table.
+TABLE_KEY_ACTIONS = {"read": [kms.Decrypt],
+                     "write": [kms.Encrypt, kms.Decrypt, kms.GenerateDataKey],
+                     "read_write": [kms.Encrypt, kms.Decrypt, kms.GenerateDataKey]}
+
+
+def table_statements(level: str, table_arn: AWSHelperFn, table_name: AWSHelperFn,
+                     key_arn: AWSHelperFn) -> list[Statement]:
+    """The DynamoDB actions of one grant level on one table (and its indexes), plus its key."""
+    actions = TABLE_ACTIONS[level]
+    index_actions = [a for a in actions if a.JSONrepr() in INDEX_ACTIONS]
+    statements = [Statement(Effect=Allow, Action=actions, Resource=[table_arn])]
+    if index_actions:
+        statements.append(Statement(Effect=Allow, Action=index_actions,
+                                    Resource=[Sub("${Arn}/index/*", Arn=table_arn)]))
+    statements.append(Statement(
+        Effect=Allow,
+        Action=TABLE_KEY_ACTIONS[level],
+        Resource=[key_arn],
+        Condition=Condition([
+            StringEquals("kms:ViaService", Sub("dynamodb.${AWS::Region}.amazonaws.com")),
+            StringEquals("kms:EncryptionContext:aws:dynamodb:tableName", table_name),
+        ]),
+    ))
+    return statements
+
+
+def access_statements(grants) -> list[Statement]:
+    """The extra grants infragen.toml declares for one function, one statement each."""
+    return [Statement(Effect=Allow, Action=[Action(*a.split(":", 1)) for a in grant.actions],
+                      Resource=[Sub(r) if "${" in r else r for r in grant.resources])
+            for grant in grants]
 
 
 def deny_insecure_transport_statement(service: str, resources: list) -> Statement:

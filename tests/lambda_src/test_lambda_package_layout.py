@@ -26,7 +26,7 @@ print(json.dumps(handler.handler(event, None)))
 
 @pytest.mark.parametrize("function", ["hello", "data_processor"])
 def test_zip_contains_handler_and_common_at_the_root(function):
-    names = zipfile.ZipFile(io.BytesIO(build_zip(LAMBDA_SRC, function).data)).namelist()
+    names = zipfile.ZipFile(io.BytesIO(build_zip(LAMBDA_SRC / function, [LAMBDA_SRC / "common"], function).data)).namelist()
 
     assert "handler.py" in names
     assert {"common/__init__.py", "common/runtime.py", "common/parameters.py"} <= set(names)
@@ -34,7 +34,7 @@ def test_zip_contains_handler_and_common_at_the_root(function):
 
 
 def test_data_processor_runs_from_its_extracted_zip(tmp_path):
-    zipfile.ZipFile(io.BytesIO(build_zip(LAMBDA_SRC, "data_processor").data)).extractall(tmp_path)
+    zipfile.ZipFile(io.BytesIO(build_zip(LAMBDA_SRC / "data_processor", [LAMBDA_SRC / "common"], "data_processor").data)).extractall(tmp_path)
 
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(tmp_path)],

