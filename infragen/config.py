@@ -125,7 +125,8 @@ class EnvConfig:
 
     @property
     def routes(self) -> list[tuple[Route, FunctionConfig]]:
-        return sorted(((r, fn) for fn in self.functions for r in fn.routes), key=lambda p: p[0])
+        return sorted(((r, fn) for fn in self.functions for r in fn.routes),
+                      key=lambda pair: (pair[0].path, pair[0].method))
 
 
 @dataclass(frozen=True)
@@ -462,13 +463,14 @@ def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, f
     fns = [_function_config(v, root, env, name, functions[name], overrides.get(name, {}), fill)
            for name in functions]
     declared = {t.name for t in tables}
-    stems: dict[str, str] = {}
-    for name in [fn.name for fn in fns] + [f"table {t}" for t in declared]:
-        stem = _stem(name.removeprefix("table "))
-        if stem in stems:
-            raise ConfigError(f"{v.path}: {stems[stem]} and {name} both become the CloudFormation "
-                              f"name {stem!r}", hint="rename one of them")
-        stems[stem] = name
+    for kind, names in (("functions", [fn.name for fn in fns]), ("tables", sorted(declared))):
+        stems: dict[str, str] = {}
+        for name in names:
+            stem = _stem(name)
+            if stem in stems:
+                raise ConfigError(f"{v.path}: {kind} {stems[stem]} and {name} both become the "
+                                  f"CloudFormation name {stem!r}", hint="rename one of them")
+            stems[stem] = name
     for fn in fns:
         lambda_name = f"{stack_name}-{fn.name.replace('_', '-')}"
         if len(lambda_name) > LAMBDA_NAME_LIMIT:
@@ -536,7 +538,7 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
         timeout=merged["timeout"],
         memory=merged["memory"],
         reserved_concurrency=merged.get("reserved_concurrency"),
-        routes=tuple(sorted(routes)),
+        routes=tuple(routes),
         schedule=merged.get("schedule"),
         environment=tuple(sorted(merged["environment"].items())),
         parameters=tuple(sorted((k, fill(n)) for k, n in merged["parameters"].items())),
