@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infragen.errors import InfragenError, UsageError
+from infragen.package import SHARED_PACKAGE
 
 CACHE_FORMAT = 1  # bump when the cached layout or its normalisation changes
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # bytes: function code plus layers, unzipped
@@ -209,11 +210,13 @@ def install(requirements: Path, target: Target, *, cache_dir: Path, pip: PipSett
         _run_pip(requirements, target, pip, work / _SITE)
         manifest = _normalise(work / _SITE)
         (work / _MANIFEST).write_text(json.dumps(manifest, sort_keys=True))
-        if entry.exists():  # a half entry from an older infragen, or one a parallel run just finished
-            if _load(entry, digest) is not None:
-                return _installed(entry, digest, manifest, pip_ran=True)
+        if entry.exists() and _load(entry, digest) is None:  # a folder without its manifest: never trusted
             shutil.rmtree(entry)
-        os.replace(work, entry)
+        try:
+            os.replace(work, entry)
+        except OSError:  # a parallel run renamed the same entry into place first
+            if _load(entry, digest) is None:
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return _installed(entry, digest, manifest, pip_ran=True)
@@ -243,7 +246,7 @@ def check_unzipped_size(entries: Mapping[str, Path | bytes | None], *, function:
         hint="Remove requirements the function does not import, or split the function.")
 
 
-def check_conflicts(installed: Installed, function_dir: Path, *, shared: Iterable[str] = ("common",)) -> None:
+def check_conflicts(installed: Installed, function_dir: Path, *, shared: Iterable[str] = (SHARED_PACKAGE,)) -> None:
     """Raise UsageError when a dependency installs a top-level name the function or a shared package uses."""
     own: dict[str, str] = {name: f"the shared package {name!r}" for name in shared}
     if function_dir.is_dir():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -324,3 +325,54 @@ def test_dependency_names_must_not_clash_with_the_function_or_common(tmp_path, p
                                 architecture="arm64", cache_dir=tmp_path / "d", pip=pip)
     with pytest.raises(UsageError, match="common.*shared package 'common'"):
         check_conflicts(shared, function_dir)
+
+
+def test_sdist_only_package_fails_as_unsatisfiable(tmp_path, pip, wheels):
+    sdists = tmp_path / "sdists"
+    sdists.mkdir()
+    (sdists / "srconly-1.0.tar.gz").write_bytes(b"not read: only wheels are considered")
+    settings = PipSettings.from_environment({**pip.env, "PIP_FIND_LINKS": f"{wheels} {sdists}"})
+    with pytest.raises(DependencyError, match=r"(?s)srconly .*python3\.12 arm64.*only wheels"):
+        install_for_lambda(requirements(tmp_path, "srconly\n"), runtime="python3.12", architecture="arm64",
+                           cache_dir=tmp_path / "d", pip=settings)
+
+
+def test_empty_requirements_install_nothing_once(tmp_path, pip, pip_calls):
+    reqs = requirements(tmp_path, "# no dependencies yet\n")
+    for _ in range(2):
+        installed = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "d",
+                                       pip=pip)
+        assert installed.entries == {} and installed.owners == {}
+    assert len(pip_calls) == 1
+
+
+def test_stale_temporaries_of_interrupted_installs_are_cleared(tmp_path, pip):
+    cache = tmp_path / "d"
+    old, recent = cache / ".tmp-old", cache / ".tmp-recent"
+    for folder in (old, recent):
+        (folder / "site").mkdir(parents=True)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    install_for_lambda(requirements(tmp_path, "tinydep\n"), runtime="python3.12", architecture="arm64",
+                       cache_dir=cache, pip=pip)
+    assert not old.exists() and recent.exists()  # a recent one may belong to an install still running
+
+
+def test_a_parallel_run_that_finished_first_wins(tmp_path, pip, monkeypatch):
+    reqs = requirements(tmp_path, "tinydep\n")
+    other = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "other",
+                               pip=pip)
+    entry = tmp_path / "d" / other.digest
+    real = dependencies._normalise
+
+    def finished_elsewhere_meanwhile(site):
+        manifest = real(site)
+        shutil.copytree(other.directory.parent, entry)
+        return manifest
+
+    monkeypatch.setattr(dependencies, "_normalise", finished_elsewhere_meanwhile)
+    installed = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "d",
+                                   pip=pip)
+    assert installed.directory == entry / "site"
+    assert contents(installed.entries) == contents(other.entries)
+    assert [p.name for p in (tmp_path / "d").iterdir()] == [other.digest]
