@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import csv
+import email.parser
 import hashlib
 import io
 import json
@@ -25,6 +26,10 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from packaging.markers import default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from infragen.errors import InfragenError, UsageError
 from infragen.package import SHARED_PACKAGE
@@ -52,6 +57,7 @@ _NO_VERSION = re.compile(
     r"Could not find a version that satisfies the requirement (\S+)(?: \(from (?!versions: )([^)]*)\))?"
     r"(?: \(from versions: ([^)]*)\))?")
 _INVALID = re.compile(r"Invalid requirement: (.*)")
+_UNREACHABLE = re.compile(r"(?:Could not fetch URL|Failed to establish a new connection|Retrying \().*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@]+@")
 _INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
@@ -104,6 +110,7 @@ class Target:
     label: str
     pip_args: tuple[str, ...]
     key: Mapping[str, object]
+    markers: Mapping[str, str] | None = None  # environment-marker values where they differ from this machine
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,11 @@ def lambda_target(runtime: str, architecture: str) -> Target:
     args += ["--python-version", f"3.{minor}", "--implementation", "cp", "--abi", f"cp3{minor}",
              "--only-binary=:all:"]
     label = f"Lambda {runtime} {architecture} (manylinux glibc 2.{glibc_minor} {machine}, cp3{minor})"
-    return Target(label=label, pip_args=tuple(args),
+    version = f"3.{minor}"
+    markers = {"python_version": version, "python_full_version": f"{version}.0", "implementation_version":
+               f"{version}.0", "implementation_name": "cpython", "platform_python_implementation": "CPython",
+               "platform_machine": machine, "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
+    return Target(label=label, pip_args=tuple(args), markers=markers,
                   key={"kind": "lambda", "runtime": runtime, "architecture": architecture})
 
 
@@ -208,6 +219,7 @@ def install(requirements: Path, target: Target, *, cache_dir: Path, pip: PipSett
     work = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{digest[:12]}-", dir=cache_dir))
     try:
         _run_pip(requirements, target, pip, work / _SITE)
+        _check_markers(work / _SITE, requirements, target)
         manifest = _normalise(work / _SITE)
         (work / _MANIFEST).write_text(json.dumps(manifest, sort_keys=True))
         if entry.exists() and _load(entry, digest) is None:  # a folder without its manifest: never trusted
@@ -296,15 +308,79 @@ def _pip_error(stderr: str, requirements: Path, target: Target) -> InfragenError
         parent = detail.group(2) if detail else None
         needed_by = f" (needed by {parent})" if parent else ""
         versions = detail.group(3) if detail else None
-        found = (f"versions with a wheel for it there: {versions}" if versions and versions != "none"
-                 else "no version with a wheel for it there, or no such package")
+        found = (f"versions with a wheel for that platform: {versions}" if versions and versions != "none"
+                 else "no version has a wheel for that platform in your indexes, or there is no such package")
+        unreachable = _UNREACHABLE.search(stderr)
+        network = f" pip also could not reach an index: {unreachable.group(0).strip()}" if unreachable else ""
         return DependencyError(
             f"Cannot install {package}{needed_by} for {target.label}: {missing!r} from {requirements} "
-            f"cannot be satisfied ({found}).",
+            f"cannot be satisfied ({found}).{network}",
             hint="Pick a version that publishes a wheel for that platform (only wheels are installed, so "
                  "sdist-only packages cannot be used), or check the package name and your index settings.")
     errors = [line for line in stderr.splitlines() if line.strip()][-8:]
     return DependencyError(f"pip could not install {requirements} for {target.label}:\n  " + "\n  ".join(errors))
+
+
+def _check_markers(site: Path, requirements: Path, target: Target) -> None:
+    """Fail when an environment marker skipped a requirement here that the target needs.
+
+    pip evaluates markers (`; python_version >= "3.12"`, `; platform_machine == "aarch64"`) for the machine it
+    runs on, not for `--platform`/`--python-version` (pypa/pip#11664), so such a requirement would be missing
+    from the zip without a word.
+    """
+    if target.markers is None:
+        return
+    here = default_environment()
+    there = {**here, **target.markers}
+    installed, wanted = set(), []
+    for metadata in site.glob("*.dist-info/METADATA"):
+        message = email.parser.Parser().parsestr(metadata.read_text(encoding="utf-8", errors="replace"))
+        name = canonicalize_name(message.get("Name", ""))
+        installed.add(name)
+        wanted += [(line, name) for line in message.get_all("Requires-Dist") or []]
+    wanted += [(line, None) for line in _requirement_lines(requirements)]
+    parsed = []
+    for line, needed_by in wanted:
+        try:
+            parsed.append((Requirement(line), needed_by))
+        except InvalidRequirement:
+            continue  # a URL or path: pip has installed it or failed already
+    extras: dict[str, set[str]] = {}
+    for requirement, _ in parsed:
+        extras.setdefault(canonicalize_name(requirement.name), set()).update(requirement.extras)
+    for requirement, needed_by in parsed:
+        if requirement.marker is None or canonicalize_name(requirement.name) in installed:
+            continue
+        for extra in {"", *extras.get(needed_by or "", ())}:
+            if requirement.marker.evaluate({**there, "extra": extra}) and \
+                    not requirement.marker.evaluate({**here, "extra": extra}):
+                origin = f"a requirement of {needed_by}" if needed_by else f"listed in {requirements}"
+                raise DependencyError(
+                    f"Cannot install {requirement.name} for {target.label}: it is {origin} with the marker "
+                    f"'{requirement.marker}', which holds there but not on this machine (Python "
+                    f"{here['python_full_version']}, {here['sys_platform']} {here['platform_machine']}); "
+                    f"pip judges markers by the machine it runs on, so it left {requirement.name} out.",
+                    hint=f"List {requirement.name} in {requirements} without a marker, or package on a machine "
+                         f"that matches the function's runtime and architecture.")
+
+
+def _requirement_lines(requirements: Path, seen: set[Path] | None = None) -> list[str]:
+    """The requirement lines of a requirements file and the files it includes with -r (options left out)."""
+    seen = set() if seen is None else seen
+    path = requirements.resolve()
+    if path in seen or not path.is_file():
+        return []
+    seen.add(path)
+    lines = []
+    text = path.read_text(encoding="utf-8", errors="replace").replace("\\\n", "")
+    for raw in text.splitlines():
+        line = re.sub(r"\s+--\S.*$", "", re.sub(r"(^|\s)#.*", "", raw)).strip()  # no comment, no --hash
+        include = re.match(r"(?:-r|--requirement)(?:\s+|=)(\S+)", line)
+        if include:
+            lines += _requirement_lines(path.parent / include.group(1), seen)
+        elif line and not line.startswith("-"):
+            lines.append(line)
+    return lines
 
 
 def _normalise(site: Path) -> dict:

@@ -22,6 +22,11 @@ from infragen.dependencies import (
 from infragen.errors import EXIT_FAILED, EXIT_USAGE, UsageError
 
 
+# A Lambda Python version other than the one running the tests: markers on it are false here.
+OTHER_PYTHON = "3.13" if sys.version_info[:2] != (3, 13) else "3.12"
+OTHER_RUNTIME = f"python{OTHER_PYTHON}"
+
+
 def write_wheel(folder: Path, name: str, version: str, *, tag: str = "py3-none-any",
                 files: dict[str, str] | None = None, requires: list[str] = (), scripts: dict[str, str] | None = None,
                 ) -> Path:
@@ -60,6 +65,9 @@ def wheels(tmp_path_factory) -> Path:
                 files={"newglibc/__init__.py": "NATIVE = True\n"})
     write_wheel(folder, "common", "1.0", files={"common/__init__.py": ""})
     write_wheel(folder, "itemsdist", "1.0", files={"items.py": "X = 1\n"})
+    write_wheel(folder, "shim", "1.0")
+    write_wheel(folder, "modern", "1.0", requires=[f'shim; python_version == "{OTHER_PYTHON}"'])
+    write_wheel(folder, "optional", "1.0", requires=[f'shim; extra == "fast" and python_version == "{OTHER_PYTHON}"'])
     return folder
 
 
@@ -205,7 +213,7 @@ def test_missing_transitive_requirement_names_who_needs_it(tmp_path, pip):
 
 
 def test_unavailable_version_lists_the_versions_there_are(tmp_path, pip):
-    with pytest.raises(DependencyError, match=r"tinydep .*'tinydep==3\.0'.*versions with a wheel for it there: 1\.0, 1\.1"):
+    with pytest.raises(DependencyError, match=r"tinydep .*'tinydep==3\.0'.*versions with a wheel for that platform: 1\.0, 1\.1"):
         install_for_lambda(requirements(tmp_path, "tinydep==3.0\n"), runtime="python3.12", architecture="arm64",
                            cache_dir=tmp_path / "d", pip=pip)
 
@@ -376,3 +384,38 @@ def test_a_parallel_run_that_finished_first_wins(tmp_path, pip, monkeypatch):
     assert installed.directory == entry / "site"
     assert contents(installed.entries) == contents(other.entries)
     assert [p.name for p in (tmp_path / "d").iterdir()] == [other.digest]
+
+
+def test_requirement_a_marker_skips_here_but_lambda_needs_is_an_error(tmp_path, pip):
+    """pip judges markers by the machine it runs on (pypa/pip#11664); the zip must not lack what Lambda imports."""
+    with pytest.raises(DependencyError, match=r"(?s)shim for Lambda .*a requirement of modern .*List shim in"):
+        install_for_lambda(requirements(tmp_path, "modern\n"), runtime=OTHER_RUNTIME, architecture="arm64",
+                           cache_dir=tmp_path / "d", pip=pip)
+    with pytest.raises(DependencyError, match=r"shim for Lambda .*listed in .*requirements\.txt"):
+        install_for_lambda(requirements(tmp_path, f'tinydep\nshim; python_version == "{OTHER_PYTHON}"\n'),
+                           runtime=OTHER_RUNTIME, architecture="x86_64", cache_dir=tmp_path / "d", pip=pip)
+    assert [p.name for p in (tmp_path / "d").iterdir()] == []
+
+    fixed = install_for_lambda(requirements(tmp_path, "modern\nshim\n"), runtime=OTHER_RUNTIME,
+                               architecture="arm64", cache_dir=tmp_path / "d", pip=pip)
+    assert "shim/__init__.py" in fixed.entries
+
+
+def test_marker_check_follows_the_extras_asked_for(tmp_path, pip):
+    plain = install_for_lambda(requirements(tmp_path, "optional\n"), runtime=OTHER_RUNTIME, architecture="arm64",
+                               cache_dir=tmp_path / "d", pip=pip)
+    assert "optional/__init__.py" in plain.entries and "shim/__init__.py" not in plain.entries
+    with pytest.raises(DependencyError, match="shim .*a requirement of optional"):
+        install_for_lambda(requirements(tmp_path, "optional[fast]\n"), runtime=OTHER_RUNTIME, architecture="arm64",
+                           cache_dir=tmp_path / "d", pip=pip)
+
+
+def test_an_unreachable_index_is_reported_with_the_missing_package(tmp_path, pip):
+    settings = PipSettings.from_environment({**pip.env, "PIP_NO_INDEX": "", "PIP_RETRIES": "1", "PIP_TIMEOUT": "2",
+                                             "PIP_INDEX_URL": "http://user:s3cret@127.0.0.1:9/simple"})
+    with pytest.raises(DependencyError) as caught:
+        install_for_lambda(requirements(tmp_path, "nothere\n"), runtime="python3.12", architecture="arm64",
+                           cache_dir=tmp_path / "d", pip=settings)
+    message = str(caught.value)
+    assert "nothere" in message and "python3.12 arm64" in message and "could not reach an index" in message
+    assert "s3cret" not in message
