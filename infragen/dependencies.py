@@ -75,6 +75,9 @@ class PackageTooLarge(InfragenError):
 class PipSettings:
     """The environment pip runs with, and a fingerprint of every setting in it that picks packages.
 
+    pip runs with this process's environment (so its own index settings, credentials and proxies apply; none
+    of them is put in argv), without the options that would fight `--target`.
+
     The fingerprint covers PIP_* variables (index URLs, find-links, no-index, constraints, ...), the bytes
     of each pip config file pip would read and of the constraint files they name. It is a digest, so index
     URLs carrying credentials never appear in the cache path or in output.
@@ -87,6 +90,12 @@ class PipSettings:
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> PipSettings:
         source = dict(os.environ if environ is None else environ)
         env = {k: v for k, v in source.items() if k not in _CONFLICTING_PIP_VARS}
+        # pip runs in the requirements' folder: paths relative to where infragen runs are made absolute.
+        for name in ("PIP_FIND_LINKS", "PIP_CONSTRAINT"):
+            if env.get(name):
+                env[name] = " ".join(_absolute(item) for item in env[name].split())
+        if env.get("PIP_CONFIG_FILE") and env["PIP_CONFIG_FILE"] != os.devnull:
+            env["PIP_CONFIG_FILE"] = _absolute(env["PIP_CONFIG_FILE"])
         digest = hashlib.sha256()
         relevant = sorted((k, v) for k, v in env.items() if k.startswith("PIP_") and k not in _IRRELEVANT_PIP_VARS)
         digest.update(json.dumps(relevant).encode())
@@ -288,7 +297,7 @@ def _run_pip(requirements: Path, target: Target, pip: PipSettings, site: Path) -
                *target.pip_args, "-r", requirements.name]
     try:
         result = subprocess.run(command, cwd=requirements.parent, env=dict(pip.env), capture_output=True,
-                                text=True, check=False)
+                                text=True, errors="replace", check=False)
     except OSError as exc:
         raise DependencyError(f"Could not run pip ({sys.executable} -m pip): {exc}") from exc
     if result.returncode != 0:
@@ -424,7 +433,7 @@ def _normalise(site: Path) -> dict:
                 executables.append(archive)
             top = archive.split("/", 1)[0] + ("/" if "/" in archive else "")
             if not top.endswith(".dist-info/"):
-                owners.setdefault(top, "an unrecorded file")
+                owners.setdefault(top, "a dependency")
     return {"format": CACHE_FORMAT, "files": files, "owners": owners, "executables": executables}
 
 
@@ -521,6 +530,10 @@ def _read(path: Path) -> bytes | None:
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
+
+
+def _absolute(item: str) -> str:
+    return item if "://" in item or os.path.isabs(item) else os.path.abspath(item)
 
 
 def _first_group(match: re.Match | None) -> str | None:

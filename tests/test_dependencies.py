@@ -419,3 +419,12 @@ def test_an_unreachable_index_is_reported_with_the_missing_package(tmp_path, pip
     message = str(caught.value)
     assert "nothere" in message and "python3.12 arm64" in message and "could not reach an index" in message
     assert "s3cret" not in message
+
+
+def test_relative_find_links_mean_where_infragen_runs(tmp_path, pip, wheels, monkeypatch):
+    monkeypatch.chdir(wheels.parent)
+    settings = PipSettings.from_environment({**pip.env, "PIP_FIND_LINKS": f"./{wheels.name} file:///nowhere"})
+    assert settings.env["PIP_FIND_LINKS"] == f"{wheels} file:///nowhere"
+    installed = install_for_lambda(requirements(tmp_path, "tinydep==1.0\n"), runtime="python3.12",
+                                   architecture="arm64", cache_dir=tmp_path / "d", pip=settings)
+    assert "tinydep/__init__.py" in installed.entries
