@@ -292,7 +292,8 @@ def check_conflicts(installed: Installed, function_dir: Path, *, shared: Iterabl
 
 
 def _run_pip(requirements: Path, target: Target, pip: PipSettings, site: Path) -> None:
-    command = [sys.executable, "-m", "pip", "install", "--target", str(site), "--no-compile", "--no-input",
+    # -P: pip runs in the function's folder, whose modules (email.py, typing.py, ...) must not shadow its own.
+    command = [sys.executable, "-P", "-m", "pip", "install", "--target", str(site), "--no-compile", "--no-input",
                "--disable-pip-version-check", "--no-warn-script-location", "--progress-bar", "off",
                *target.pip_args, "-r", requirements.name]
     try:

@@ -237,7 +237,7 @@ def test_pip_command_selects_the_lambda_platform_and_keeps_secrets_out_of_argv(t
     install_for_lambda(requirements(tmp_path, "tinydep\n"), runtime="python3.13", architecture="arm64",
                        cache_dir=tmp_path / "d", pip=settings)
     (command,) = pip_calls
-    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    assert command[:5] == [sys.executable, "-P", "-m", "pip", "install"]
     assert "s3cret" not in " ".join(command)
     platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
     assert platforms[0] == "manylinux_2_34_aarch64" and platforms[-1] == "manylinux2014_aarch64"
@@ -427,4 +427,12 @@ def test_relative_find_links_mean_where_infragen_runs(tmp_path, pip, wheels, mon
     assert settings.env["PIP_FIND_LINKS"] == f"{wheels} file:///nowhere"
     installed = install_for_lambda(requirements(tmp_path, "tinydep==1.0\n"), runtime="python3.12",
                                    architecture="arm64", cache_dir=tmp_path / "d", pip=settings)
+    assert "tinydep/__init__.py" in installed.entries
+
+
+def test_function_modules_named_like_the_standard_library_do_not_break_pip(tmp_path, pip):
+    reqs = requirements(tmp_path, "tinydep\n")
+    for module in ("typing", "email", "csv", "json"):
+        (reqs.parent / f"{module}.py").write_text(f"raise SystemExit('the function\\'s {module}.py was imported')\n")
+    installed = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "d", pip=pip)
     assert "tinydep/__init__.py" in installed.entries
