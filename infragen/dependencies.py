@@ -223,9 +223,12 @@ def install(requirements: Path, target: Target, *, cache_dir: Path, pip: PipSett
     cached = _load(entry, digest)
     if cached is not None:
         return cached
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(cache_dir)
-    work = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{digest[:12]}-", dir=cache_dir))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(cache_dir)
+        work = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{digest[:12]}-", dir=cache_dir))
+    except OSError as exc:
+        raise DependencyError(f"Cannot write the dependency cache {cache_dir}: {exc}") from exc
     try:
         _run_pip(requirements, target, pip, work / _SITE)
         _check_markers(work / _SITE, requirements, target)
@@ -238,6 +241,8 @@ def install(requirements: Path, target: Target, *, cache_dir: Path, pip: PipSett
         except OSError:  # a parallel run renamed the same entry into place first
             if _load(entry, digest) is None:
                 raise
+    except OSError as exc:
+        raise DependencyError(f"Cannot write the dependency cache {entry}: {exc}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return _installed(entry, digest, manifest, pip_ran=True)

@@ -436,3 +436,11 @@ def test_function_modules_named_like_the_standard_library_do_not_break_pip(tmp_p
         (reqs.parent / f"{module}.py").write_text(f"raise SystemExit('the function\\'s {module}.py was imported')\n")
     installed = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "d", pip=pip)
     assert "tinydep/__init__.py" in installed.entries
+
+
+def test_an_unwritable_cache_is_an_error_not_a_traceback(tmp_path, pip):
+    blocked = tmp_path / "file-in-the-way"
+    blocked.write_text("")
+    with pytest.raises(DependencyError, match="Cannot write the dependency cache"):
+        install_for_lambda(requirements(tmp_path, "tinydep\n"), runtime="python3.12", architecture="arm64",
+                           cache_dir=blocked / "deps", pip=pip)
