@@ -375,8 +375,13 @@ def _check_markers(site: Path, requirements: Path, target: Target) -> None:
                     f"'{requirement.marker}', which holds there but not on this machine (Python "
                     f"{here['python_full_version']}, {here['sys_platform']} {here['platform_machine']}); "
                     f"pip judges markers by the machine it runs on, so it left {requirement.name} out.",
-                    hint=f"List {requirement.name} in {requirements} without a marker, or package on a machine "
+                    hint=f"List {_without_marker(requirement)!r} in {requirements}, or package on a machine "
                          f"that matches the function's runtime and architecture.")
+
+
+def _without_marker(requirement: Requirement) -> str:
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    return f"{requirement.name}{extras}{requirement.specifier}"
 
 
 def _requirement_lines(requirements: Path, seen: set[Path] | None = None) -> list[str]:

@@ -66,7 +66,7 @@ def wheels(tmp_path_factory) -> Path:
     write_wheel(folder, "common", "1.0", files={"common/__init__.py": ""})
     write_wheel(folder, "itemsdist", "1.0", files={"items.py": "X = 1\n"})
     write_wheel(folder, "shim", "1.0")
-    write_wheel(folder, "modern", "1.0", requires=[f'shim; python_version == "{OTHER_PYTHON}"'])
+    write_wheel(folder, "modern", "1.0", requires=[f'shim>=1; python_version == "{OTHER_PYTHON}"'])
     write_wheel(folder, "optional", "1.0", requires=[f'shim; extra == "fast" and python_version == "{OTHER_PYTHON}"'])
     return folder
 
@@ -388,7 +388,7 @@ def test_a_parallel_run_that_finished_first_wins(tmp_path, pip, monkeypatch):
 
 def test_requirement_a_marker_skips_here_but_lambda_needs_is_an_error(tmp_path, pip):
     """pip judges markers by the machine it runs on (pypa/pip#11664); the zip must not lack what Lambda imports."""
-    with pytest.raises(DependencyError, match=r"(?s)shim for Lambda .*a requirement of modern .*List shim in"):
+    with pytest.raises(DependencyError, match=r"(?s)shim for Lambda .*a requirement of modern .*List 'shim>=1' in"):
         install_for_lambda(requirements(tmp_path, "modern\n"), runtime=OTHER_RUNTIME, architecture="arm64",
                            cache_dir=tmp_path / "d", pip=pip)
     with pytest.raises(DependencyError, match=r"shim for Lambda .*listed in .*requirements\.txt"):
