@@ -247,15 +247,21 @@ def test_pip_command_selects_the_lambda_platform_and_keeps_secrets_out_of_argv(t
     assert "--only-binary=:all:" in command and "--no-compile" in command
 
 
-def test_same_requirements_give_identical_entries_in_any_cache(tmp_path, pip):
-    reqs = requirements(tmp_path, "tinydep==1.0\nnatdep\n")
-    one = install_for_lambda(reqs, runtime="python3.12", architecture="x86_64", cache_dir=tmp_path / "a", pip=pip)
-    two = install_for_lambda(reqs, runtime="python3.12", architecture="x86_64", cache_dir=tmp_path / "elsewhere" / "b",
-                             pip=pip)
-    assert one.pip_ran and two.pip_ran
+def test_same_requirements_give_identical_entries_in_any_cache(tmp_path, pip, wheels):
+    """pip records absolute paths (direct_url.json of a wheel given by path) and writes bin/ scripts; none is kept."""
+    installs = []
+    for folder, cache in [("one", tmp_path / "a"), ("two", tmp_path / "elsewhere" / "b")]:
+        reqs = requirements(tmp_path, "tinydep==1.0\nnatdep\n./vendor/shim-1.0-py3-none-any.whl\n", name=folder)
+        (reqs.parent / "vendor").mkdir()
+        shutil.copy(wheels / "shim-1.0-py3-none-any.whl", reqs.parent / "vendor")
+        installs.append(install_for_lambda(reqs, runtime="python3.12", architecture="x86_64", cache_dir=cache, pip=pip))
+    one, two = installs
+    assert one.pip_ran and two.pip_ran and one.digest == two.digest
     assert contents(one.entries) == contents(two.entries)
-    record = one.entries["tinydep-1.0.dist-info/RECORD"].read_text()
-    assert "bin/" not in record and "tinydep/__init__.py," in record  # the console script's row is gone
+    assert "shim/__init__.py" in one.entries and not [n for n in one.entries if n.endswith("direct_url.json")]
+    for record in ("tinydep-1.0.dist-info/RECORD", "shim-1.0.dist-info/RECORD"):
+        text = one.entries[record].read_text()
+        assert "bin/" not in text and "direct_url.json" not in text and "__init__.py," in text
 
 
 def test_interrupted_install_leaves_nothing_that_is_trusted(tmp_path, pip, pip_calls, monkeypatch):
