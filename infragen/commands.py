@@ -176,8 +176,10 @@ def new_table(config_path: Path, name: str, partition_key: str, sort_key: str | 
 
 
 def _report_created(created) -> None:
+    import os
+
     for path, what in created.files:
-        click.echo(f"created: {path}  ({what})")
+        click.echo(f"created: {os.path.relpath(path)}  ({what})")
     click.echo(f"appended: {created.table_header} to {created.config_path}")
     click.echo("Next:")
     for step in created.next_steps:

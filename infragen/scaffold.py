@@ -65,7 +65,7 @@ def new_function(config_path: Path, name: str, routes: tuple[str, ...], schedule
         # Validate the whole file as it will be, with the new handler in a staging folder.
         combined_raw["functions"][name]["source"] = staging.relative_to(root).as_posix()
         (staging / "handler.py").write_text(_placeholder_handler(), encoding="utf-8")
-        config = parse_config(combined_raw, config_path)
+        config = _validated(combined_raw, config_path)
         fn = config.envs[0].function(name)
         targets = _function_targets(root, config, name)
         (staging / "handler.py").write_text(handler_code(fn), encoding="utf-8")
@@ -114,9 +114,10 @@ def _function_next_steps(config_path: Path, root: Path, config_model: Config, fn
     config = _config_option(config_path)
     test = targets["test"].relative_to(root).as_posix()
     if fn.routes:
-        last = fn.routes[-1]
-        path = "".join(f" --path {p}={EXAMPLE_PATH_VALUE}" for p in last.path_parameters)
-        invoke = f"infragen invoke {fn.name}{config} --route \"{last.key}\"{path}"
+        shown = next((r for r in fn.routes if r.path_parameters), fn.routes[0])
+        path = "".join(f" --path {p}={EXAMPLE_PATH_VALUE}" for p in shown.path_parameters)
+        body = f" --body '{EXAMPLE_BODY}'" if shown.carries_body else ""
+        invoke = f"infragen invoke {fn.name}{config} --route \"{shown.key}\"{path}{body}"
     elif fn.schedule:
         invoke = f"infragen invoke {fn.name}{config}"
     else:
@@ -139,7 +140,7 @@ def new_table(config_path: Path, name: str, partition_key: str, sort_key: str | 
                          hint="choose another name, or edit its table")
     snippet = _table_snippet(name, partition_key, sort_key)
     config = _config_option(config_path)
-    parse_config(_appended_raw(config_path, original, snippet), config_path)
+    _validated(_appended_raw(config_path, original, snippet), config_path)
     with _Transaction(config_path, original) as tx:
         tx.append(snippet)
     return Created(
@@ -170,6 +171,15 @@ def _read(config_path: Path) -> tuple[bytes, dict]:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{config_path}: not valid UTF-8 TOML: {exc}",
                           hint="fix the file first (`infragen render` reports the same)") from None
+
+
+def _validated(raw: dict, config_path: Path) -> Config:
+    """The config as it would be; its errors say that nothing was written."""
+    try:
+        return parse_config(raw, config_path)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, hint=(exc.hint + "; " if exc.hint else "")
+                          + "nothing was written") from None
 
 
 def _appended_raw(config_path: Path, original: bytes, snippet: str) -> dict:
@@ -205,11 +215,11 @@ def _function_snippet(name: str, routes: tuple[str, ...], schedule: str | None) 
     if routes:
         lines.append("routes = [" + ", ".join(map(_toml_string, routes)) + "]")
     else:
-        lines.append('# routes = ["GET /path", "GET /path/{id}"]   # METHOD /path, zero or more')
+        lines.append('# routes = ["GET /path", "GET /path/{id}"]  # METHOD /path, zero or more')
     if schedule is not None:
         lines.append(f"schedule = {_toml_string(schedule)}")
     else:
-        lines.append('# schedule = "rate(1 hour)"             # EventBridge: rate(...) or cron(...)')
+        lines.append('# schedule = "rate(1 hour)"               # EventBridge: rate(...) or cron(...)')
     lines += [
         f'# source = "{source}"',
         '# handler = "handler.handler"',
@@ -219,10 +229,10 @@ def _function_snippet(name: str, routes: tuple[str, ...], schedule: str | None) 
         "# memory = 512                          # MB, 128-10240",
         "# reserved_concurrency = 5              # absent: no reservation",
         '# environment = { PAGE_SIZE = "50" }    # plain, non-secret variables',
-        '# parameters = { api_token = "/app/{env}/' + name + '/api-token" }   # SecureStrings',
+        '# parameters = { api_token = "/app/{env}/' + name + '/api-token" }  # SecureString names',
         '# tables = { orders = "read_write" }    # "read", "write" or "read_write"',
         '# access = [ { actions = ["s3:GetObject"], resources = ["arn:${AWS::Partition}:s3:::bucket-{env}/*"] } ]',
-        '# body_schema = "schemas/' + name + '.json"    # JSON schema for POST/PUT/PATCH bodies',
+        '# body_schema = "schemas/' + name + '.json"  # JSON schema for POST/PUT/PATCH bodies',
     ]
     return "\n".join(lines) + "\n"
 
@@ -230,14 +240,14 @@ def _function_snippet(name: str, routes: tuple[str, ...], schedule: str | None) 
 def _table_snippet(name: str, partition_key: str, sort_key: str | None) -> str:
     lines = [f"# Added by `infragen new table {name}`: DynamoDB, on-demand, encrypted with the "
              "stack's key,",
-             "# point-in-time recovery on, kept when the stack is deleted. Grant it to a function "
-             f'with tables = {{ {name} = "read_write" }}.',
+             "# point-in-time recovery on, kept when the stack is deleted. Grant it to a function",
+             f'# with tables = {{ {name} = "read_write" }} (or "read", "write").',
              f"[tables.{_toml_key(name)}]",
-             f"partition_key = {_toml_string(partition_key)}   # string attribute"]
+             f"partition_key = {_toml_string(partition_key)}"]
     if sort_key is not None:
         lines.append(f"sort_key = {_toml_string(sort_key)}")
     else:
-        lines.append('# sort_key = "created"                 # optional string attribute')
+        lines.append('# sort_key = "created"                 # optional, a string attribute')
     return "\n".join(lines) + "\n"
 
 
@@ -319,6 +329,13 @@ class _Transaction:
 # --- generated code -------------------------------------------------------------------------------
 
 
+def _py(value) -> str:
+    """A Python literal in the double-quoted style of the project (str, bool, dict)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+    return repr(value) if isinstance(value, bool) else json.dumps(value)
+
+
 def _placeholder_handler() -> str:
     return "def handler(event, context):\n    return None\n"
 
@@ -350,7 +367,8 @@ def handler_code(fn: FunctionConfig) -> str:
     out = [f'"""{fn.name}: {_summary(fn)}.', "",
            "Scaffolded by `infragen new function`; replace the bodies below with your code. The",
            "shared `common` package (lambda_src/README.md) is zipped next to this file: JSON logs,",
-           "API Gateway proxy responses, error alerts to the stack's error topic.", '"""', "",
+           ("API Gateway proxy responses, " if fn.routes else "") + "error alerts to the stack's "
+           "error topic.", '"""', "",
            "from __future__ import annotations", "", "from typing import Any", ""]
     if fn.routes:
         runtime = "api_handler, event_handler" if fn.schedule else "api_handler"
@@ -360,13 +378,14 @@ def handler_code(fn: FunctionConfig) -> str:
         if has_body:
             out += ["MAX_BODY_BYTES = 256 * 1024  # measured on the decoded body", ""]
         for route, name in names.items():
-            params = ", ".join(f"{p!r}: _path_parameter(request, {p!r})" for p in route.path_parameters)
+            params = ", ".join(f"{_py(p)}: _path_parameter(request, {_py(p)})"
+                               for p in route.path_parameters)
             body = ("received=apigw.json_body(request.event, max_bytes=MAX_BODY_BYTES)"
                     if route.carries_body else "")
             args = ", ".join(a for a in (f"{{{params}}}", body) if a)
             out += ["", f"def {name}(request: Request) -> dict[str, Any]:",
                     f'    """{route.key}."""', f"    return _answer(request, {args})", ""]
-        out += ["", "ROUTES = {", *(f"    {r.key!r}: {n}," for r, n in names.items()), "}", "", "",
+        out += ["", "ROUTES = {", *(f"    {_py(r.key)}: {n}," for r, n in names.items()), "}", "", "",
                 "def route(request: Request) -> dict[str, Any]:",
                 '    """Call the function of the request\'s route (ANY routes match every method)."""',
                 '    endpoint = ROUTES.get(request.route) or ROUTES.get("ANY " + request.route.partition(" ")[2])',
@@ -382,7 +401,7 @@ def handler_code(fn: FunctionConfig) -> str:
                 "def _answer(request: Request, path: dict[str, str], **fields: Any) -> dict[str, Any]:",
                 '    logs.get_logger().info("answering", extra={"pathParameters": sorted(path)})',
                 "    return apigw.json_response(200, {",
-                f'        "function": {fn.name!r},',
+                f'        "function": {_py(fn.name)},',
                 '        "route": request.route,',
                 '        "pathParameters": path,',
                 "        **fields,",
@@ -397,7 +416,7 @@ def handler_code(fn: FunctionConfig) -> str:
                 f'    """The job {fn.name} does {what}."""',
                 '    trigger = event.get("detail-type") or "direct invocation"',
                 '    logs.get_logger().info("running", extra={"trigger": trigger})',
-                f'    return {{"function": {fn.name!r}, "trigger": trigger, '
+                f'    return {{"function": {_py(fn.name)}, "trigger": trigger, '
                 '"environment": settings.environment()}', ""]
     if fn.routes and fn.schedule:
         out += ["", "_api = api_handler(route)", "_scheduled = event_handler(run)", "", "",
@@ -432,17 +451,17 @@ def handler_test_code(fn: FunctionConfig, event: dict) -> str:
         expected = {"function": fn.name, "route": f"{method} {route.path}",
                     "pathParameters": {p: EXAMPLE_PATH_VALUE for p in route.path_parameters}}
         if route.carries_body:
-            expected["received"] = json.loads(EXAMPLE_BODY)
+            expected["received"] = json.loads(EXAMPLE_BODY)  # what handler_code echoes
         check = ["    assert response[\"statusCode\"] == 200",
                  "    assert body_of(response) == {",
-                 *(f"        {k!r}: {v!r}," for k, v in expected.items()),
+                 *(f"        {_py(k)}: {_py(v)}," for k, v in expected.items()),
                  '        "environment": "dev",',
                  '        "requestId": event["requestContext"]["requestId"],',
                  "    }"]
         fixtures = "lambda_env, load_function, context, body_of"
     else:
         trigger = event.get("detail-type") or "direct invocation"
-        check = [f'    assert response == {{"function": {fn.name!r}, "trigger": {trigger!r}, '
+        check = [f'    assert response == {{"function": {_py(fn.name)}, "trigger": {_py(trigger)}, '
                  '"environment": "dev"}']
         fixtures = "lambda_env, load_function, context"
     lines = [f'"""{fn.name} (scaffolded by `infragen new function`): its example event gets an answer."""',
@@ -450,12 +469,19 @@ def handler_test_code(fn: FunctionConfig, event: dict) -> str:
              f'EVENT = Path(__file__).resolve().parents[2] / "lambda_src" / "events" / "{fn.name}.json"',
              "", "", f"def test_example_event_gets_an_answer({fixtures}):",
              "    event = json.loads(EVENT.read_text(encoding=\"utf-8\"))", "",
-             f"    response = load_function({fn.name!r}).handler(event, context())", "", *check]
+             f"    response = load_function({_py(fn.name)}).handler(event, context())", "", *check]
     if fn.routes:
+        if fn.schedule:
+            lines += ["", "", "def test_the_schedule_runs_the_job(lambda_env, load_function, context):",
+                      '    event = {"version": "0", "detail-type": "Scheduled Event", '
+                      '"source": "aws.events", "detail": {}}', "",
+                      f"    response = load_function({_py(fn.name)}).handler(event, context())", "",
+                      f'    assert response == {{"function": {_py(fn.name)}, '
+                      '"trigger": "Scheduled Event", "environment": "dev"}']
         lines += ["", "", "def test_an_undeclared_route_is_a_404(lambda_env, load_function, context, body_of):",
                   "    event = json.loads(EVENT.read_text(encoding=\"utf-8\"))",
                   '    event["resource"] = "/not-declared"', "",
-                  f"    response = load_function({fn.name!r}).handler(event, context())", "",
+                  f"    response = load_function({_py(fn.name)}).handler(event, context())", "",
                   '    assert response["statusCode"] == 404',
                   '    assert body_of(response)["error"] == f"no route {event[\'httpMethod\']} /not-declared"']
     return "\n".join(lines) + "\n"
