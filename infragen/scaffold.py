@@ -123,8 +123,12 @@ def _function_next_steps(config_path: Path, root: Path, config_model: Config, fn
     else:
         invoke = (f"infragen invoke {fn.name}{config} --event "
                   f"{targets['event'].relative_to(root).as_posix()}")
-    return [f"pytest {test}", invoke, f"infragen render --all{config} && infragen lint{config}",
-            f"infragen deploy{config} --env {config_model.env_names[0]}"]
+    steps = [f"pytest {test}", invoke, f"infragen render --all{config} && infragen lint{config}",
+             f"infragen deploy{config} --env {config_model.env_names[0]}"]
+    if not (root / TESTS_DIR / "conftest.py").is_file():
+        steps.insert(0, f"the test uses the fixtures of {TESTS_DIR}/conftest.py in infragen's own "
+                        f"repository (lambda_env, load_function, context, body_of): copy it here")
+    return steps
 
 
 # --- new table ------------------------------------------------------------------------------------
@@ -380,11 +384,12 @@ def handler_code(fn: FunctionConfig) -> str:
         for route, name in names.items():
             params = ", ".join(f"{_py(p)}: _path_parameter(request, {_py(p)})"
                                for p in route.path_parameters)
-            body = ("received=apigw.json_body(request.event, max_bytes=MAX_BODY_BYTES)"
-                    if route.carries_body else "")
-            args = ", ".join(a for a in (f"{{{params}}}", body) if a)
+            call = f"    return _answer(request, {{{params}}}"
+            if route.carries_body:
+                call += (",\n" + " " * len("    return _answer(") + "received=apigw.json_body("
+                         "request.event, max_bytes=MAX_BODY_BYTES)")
             out += ["", f"def {name}(request: Request) -> dict[str, Any]:",
-                    f'    """{route.key}."""', f"    return _answer(request, {args})", ""]
+                    f'    """{route.key}."""', call + ")", ""]
         out += ["", "ROUTES = {", *(f"    {_py(r.key)}: {n}," for r, n in names.items()), "}", "", "",
                 "def route(request: Request) -> dict[str, Any]:",
                 '    """Call the function of the request\'s route (ANY routes match every method)."""',

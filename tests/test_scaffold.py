@@ -104,11 +104,16 @@ def test_what_it_creates_renders_and_lints_clean(scaffolded, tmp_path):
 def test_the_generated_handler_tests_pass(scaffolded):
     root = scaffolded.parent
     assert run(scaffolded, "new", "function", "direct").exit_code == 0  # no route, no schedule
-    tests = [str(root / "tests/lambda_src" / f"test_lambda_{n}.py") for n in ("orders", "nightly", "direct")]
+    mixed = run(scaffolded, "new", "function", "intake", "--route", "POST /intake/{kind}",
+                "--schedule", "cron(0 3 * * ? *)")  # a body, a path parameter and a schedule
+    assert mixed.exit_code == 0, mixed.output
+    tests = [str(root / "tests/lambda_src" / f"test_lambda_{n}.py")
+             for n in ("orders", "nightly", "direct", "intake")]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
                           cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "4 passed" in done.stdout  # orders: answer and 404; nightly, direct: answer
+    # orders: answer and 404; nightly, direct: answer; intake: answer, schedule and 404
+    assert "7 passed" in done.stdout
 
 
 def test_invoke_answers_on_a_path_parameter_route_without_a_deployed_stack(scaffolded, moto_endpoint):
