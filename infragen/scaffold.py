@@ -206,14 +206,20 @@ def _toml_key(name: str) -> str:
     return name if _BARE_KEY.fullmatch(name) else _toml_string(name)
 
 
+def _comment_safe(name: str) -> str:
+    """`name` as shown in a comment: a line break must not end the comment."""
+    return name if _BARE_KEY.fullmatch(name) else json.dumps(name)
+
+
 def _toml_string(text: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's, but DEL must be escaped too)."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _function_snippet(name: str, routes: tuple[str, ...], schedule: str | None) -> str:
-    key, source = _toml_key(name), f"{SOURCE_ROOT}/{name}"
-    lines = [f"# Added by `infragen new function {name}`: code in {source}/handler.py. Every key is",
+    key, shown = _toml_key(name), _comment_safe(name)
+    source = f"{SOURCE_ROOT}/{shown}"
+    lines = [f"# Added by `infragen new function {shown}`: code in {source}/handler.py. Every key is",
              '# in README.md ("Configuration reference"); the commented ones show their defaults.',
              f"[functions.{key}]"]
     if routes:
@@ -233,19 +239,20 @@ def _function_snippet(name: str, routes: tuple[str, ...], schedule: str | None) 
         "# memory = 512                          # MB, 128-10240",
         "# reserved_concurrency = 5              # absent: no reservation",
         '# environment = { PAGE_SIZE = "50" }    # plain, non-secret variables',
-        '# parameters = { api_token = "/app/{env}/' + name + '/api-token" }  # SecureString names',
+        '# parameters = { api_token = "/app/{env}/' + shown + '/api-token" }  # SecureString names',
         '# tables = { orders = "read_write" }    # "read", "write" or "read_write"',
         '# access = [ { actions = ["s3:GetObject"], resources = ["arn:${AWS::Partition}:s3:::bucket-{env}/*"] } ]',
-        '# body_schema = "schemas/' + name + '.json"  # JSON schema for POST/PUT/PATCH bodies',
+        '# body_schema = "schemas/' + shown + '.json"  # JSON schema for POST/PUT/PATCH bodies',
     ]
     return "\n".join(lines) + "\n"
 
 
 def _table_snippet(name: str, partition_key: str, sort_key: str | None) -> str:
-    lines = [f"# Added by `infragen new table {name}`: DynamoDB, on-demand, encrypted with the "
+    shown = _comment_safe(name)
+    lines = [f"# Added by `infragen new table {shown}`: DynamoDB, on-demand, encrypted with the "
              "stack's key,",
              "# point-in-time recovery on, kept when the stack is deleted. Grant it to a function",
-             f'# with tables = {{ {name} = "read_write" }} (or "read", "write").',
+             f'# with tables = {{ {shown} = "read_write" }} (or "read", "write").',
              f"[tables.{_toml_key(name)}]",
              f"partition_key = {_toml_string(partition_key)}"]
     if sort_key is not None:

@@ -143,6 +143,7 @@ def test_the_scaffolded_project_deploys_to_the_emulator(scaffolded, moto_endpoin
 @pytest.mark.parametrize("args, message", [
     (("new", "function", "Orders"), "function name of lower-case letters"),
     (("new", "function", "../escape"), "function name of lower-case letters"),
+    (("new", "function", "x\n[stack]\nregion = 'eu-west-1'"), "function name of lower-case letters"),
     (("new", "function", "orders", "--route", "GET orders"), "--route 'GET orders' is not a route"),
     (("new", "function", "orders", "--route", "FETCH /orders"), "is not a route"),
     (("new", "function", "greet", "--route", "GET /hello"), "hello declares it"),
@@ -153,6 +154,7 @@ def test_the_scaffolded_project_deploys_to_the_emulator(scaffolded, moto_endpoin
     (("new", "function", "nightly", "--schedule", "cron(0 3 * * * *)"), "'?' in exactly one"),
     (("new", "table", "t", "--partition-key", "id", "--sort-key", "id"), "other than the partition key"),
     (("new", "table", "T", "--partition-key", "id"), "table name of lower-case letters"),
+    (("new", "table", "t\n[x]", "--partition-key", "id"), "table name of lower-case letters"),
     (("new", "table", "t", "--partition-key", "has space"), "an attribute name"),
 ])
 def test_bad_input_is_exit_2_and_changes_nothing(project, args, message):
