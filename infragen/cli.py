@@ -235,6 +235,38 @@ def invoke(config_path, function, env_name, event_source, route, path_values, bo
 
 
 @cli.group()
+def new():
+    """Add a function (handler, example event, test) or a table to the project."""
+
+
+@new.command("function")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option("--route", "routes", metavar="'METHOD /path'", multiple=True,
+              help="A route the function answers, e.g. 'GET /orders/{id}' (repeatable).")
+@click.option("--schedule", metavar="EXPR", help="An EventBridge schedule: rate(...) or cron(...).")
+@reports_errors
+def new_function(config_path, name, routes, schedule):
+    """Create lambda_src/NAME, its example event and test; append [functions.NAME]."""
+    from infragen import commands
+
+    sys.exit(commands.new_function(config_path, name, routes, schedule))
+
+
+@new.command("table")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option("--partition-key", required=True, metavar="KEY", help="String partition key attribute.")
+@click.option("--sort-key", metavar="KEY", help="String sort key attribute (optional).")
+@reports_errors
+def new_table(config_path, name, partition_key, sort_key):
+    """Append a DynamoDB [tables.NAME] table to the config."""
+    from infragen import commands
+
+    sys.exit(commands.new_table(config_path, name, partition_key, sort_key))
+
+
+@cli.group()
 def secrets():
     """Secrets the functions read: SSM SecureString parameters CloudFormation cannot create."""
 

@@ -163,6 +163,31 @@ def _leniently(resolve, console):
     return lenient
 
 
+def new_function(config_path: Path, name: str, routes: tuple[str, ...], schedule: str | None) -> int:
+    from infragen.scaffold import new_function as scaffold
+
+    _report_created(scaffold(config_path, name, routes, schedule))
+    return EXIT_OK
+
+
+def new_table(config_path: Path, name: str, partition_key: str, sort_key: str | None) -> int:
+    from infragen.scaffold import new_table as scaffold
+
+    _report_created(scaffold(config_path, name, partition_key, sort_key))
+    return EXIT_OK
+
+
+def _report_created(created) -> None:
+    import os
+
+    for path, what in created.files:
+        click.echo(f"created: {os.path.relpath(path)}  ({what})")
+    click.echo(f"appended: {created.table_header} to {created.config_path}")
+    click.echo("Next:")
+    for step in created.next_steps:
+        click.echo(f"  {step}")
+
+
 def secrets_set(config_path: Path, env_name: str, function: str, key: str,
                 read_value: Callable[[str], str], target_flags: dict) -> int:
     """Store one secret; `read_value(label)` is asked only once the config and slot are valid."""
