@@ -83,6 +83,7 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
 
     from infragen.console import Console
     from infragen.function_env import function_environment, stack_resolver
+    from infragen.events import default_event
     from infragen.invoke import load_event, run_handler
     from infragen.render import stack_template
     from infragen.stack.names import function_name
@@ -119,29 +120,6 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
                    f"timeout: Lambda would have stopped it.", err=True)
         return EXIT_FAILED
     return EXIT_OK
-
-
-def default_event(cfg, fn, route_text: str | None, path_values: tuple[str, ...], body: str | None,
-                  region: str) -> dict:
-    """A proxy event for the chosen (or first) route, else a scheduled event."""
-    from infragen.events import parse_path_values, proxy_event, scheduled_event
-    from infragen.routes import parse_route
-    from infragen.stack.names import camel
-
-    if route_text is not None:
-        route = parse_route(route_text)
-        if route not in fn.routes:
-            raise UsageError(f"{fn.name} has no route {route_text!r}",
-                             hint="its routes: " + (", ".join(r.key for r in fn.routes) or "none"))
-    elif fn.routes:
-        route = fn.routes[0]
-    elif fn.schedule and not (path_values or body is not None):
-        rule = f"arn:aws:events:{region}:123456789012:rule/{cfg.stack_name}-{camel(fn.name)}Schedule"
-        return scheduled_event(rule, region)
-    else:
-        raise UsageError(f"{fn.name} has no route" + ("" if fn.schedule else " and no schedule")
-                         + " to build an event for", hint="pass --event FILE (or - for stdin)")
-    return proxy_event(route, path_values=parse_path_values(path_values), body=body, region=region)
 
 
 def _leniently(resolve, console):

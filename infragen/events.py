@@ -12,8 +12,8 @@ import uuid
 from datetime import datetime, timezone
 
 from infragen.errors import UsageError
-from infragen.routes import Route, is_parameter
-from infragen.stack.names import STAGE_NAME
+from infragen.routes import Route, is_parameter, parse_route
+from infragen.stack.names import STAGE_NAME, camel
 
 LOCAL_ACCOUNT_ID = "123456789012"
 API_ID = "local00000"
@@ -103,3 +103,22 @@ def parse_path_values(pairs: tuple[str, ...]) -> dict[str, str]:
             raise UsageError(f"--path {pair!r} is not NAME=VALUE", hint="e.g. --path id=42")
         values[name] = value
     return values
+
+
+def default_event(cfg, fn, route_text: str | None, path_values: tuple[str, ...], body: str | None,
+                  region: str) -> dict:
+    """A proxy event for the chosen (or first) route, else a scheduled event."""
+    if route_text is not None:
+        route = parse_route(route_text)
+        if route not in fn.routes:
+            raise UsageError(f"{fn.name} has no route {route_text!r}",
+                             hint="its routes: " + (", ".join(r.key for r in fn.routes) or "none"))
+    elif fn.routes:
+        route = fn.routes[0]
+    elif fn.schedule and not (path_values or body is not None):
+        rule = f"arn:aws:events:{region}:123456789012:rule/{cfg.stack_name}-{camel(fn.name)}Schedule"
+        return scheduled_event(rule, region)
+    else:
+        raise UsageError(f"{fn.name} has no route" + ("" if fn.schedule else " and no schedule")
+                         + " to build an event for", hint="pass --event FILE (or - for stdin)")
+    return proxy_event(route, path_values=parse_path_values(path_values), body=body, region=region)

@@ -444,7 +444,7 @@ def handler_code(fn: FunctionConfig) -> str:
 
 def example_event(config: Config, fn: FunctionConfig) -> dict:
     """What `infragen invoke` builds by default: a proxy event of the first route, or a schedule."""
-    from infragen.commands import default_event
+    from infragen.events import default_event
 
     cfg = config.envs[0]
     if not fn.routes and not fn.schedule:

@@ -25,7 +25,6 @@ from infragen.routes import parse_route
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS = ("new", "function", "orders", "--route", "GET /orders", "--route", "GET /orders/{id}")
 NIGHTLY = ("new", "function", "nightly", "--schedule", "rate(1 day)")
-# A function and a table of one name are refused by the config today (see the xfail below).
 TABLE = ("new", "table", "order_items", "--partition-key", "id")
 
 
@@ -220,9 +219,6 @@ def test_a_project_with_no_function_yet_gets_its_first(project):
     assert load_config(project).envs[0].function("first").routes == (parse_route("GET /"),)
 
 
-@pytest.mark.xfail(strict=True, reason="config.py refuses a function and a table of one name ('both "
-                                       "become the CloudFormation name'), though their logical ids "
-                                       "(OrdersFunction…, OrdersTable) never collide")
 def test_a_function_and_a_table_may_share_a_name(project):
     assert run(project, *ORDERS).exit_code == 0
     result = run(project, "new", "table", "orders", "--partition-key", "id")
