@@ -28,6 +28,8 @@ def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
     from infragen.render import render_files, unrendered_files, write_files
 
     config = load_config(config_path)
+    for note in config.notes:
+        click.echo(f"note: {note}", err=True)
     files = render_files(config, _selected_envs(config, env_name, all_envs), out_dir)
     # With --all, a template no environment renders any more is stale too (and `lint` reads it).
     extra = unrendered_files(files, out_dir) if all_envs else []

@@ -107,8 +107,8 @@ def test_well_formed_routes_render(app, route):
 
 
 def test_sibling_path_parameters_with_different_names_are_refused(app):
-    text = hello_routes("GET /orders/{id}", "DELETE /orders/{orderId}")
-    app(text).refused("functions.hello.routes", "DELETE /orders/{orderId}", "{id}")
+    text = hello_routes("GET /orders/{id}", "GET /orders/{orderId}/items")
+    app(text).refused("functions.hello.routes", "GET /orders/{orderId}/items", "{id}")
 
 
 def test_sibling_parameters_across_functions_name_the_second_function(app):
@@ -354,7 +354,7 @@ def test_body_schema_symlinked_out_of_the_project_is_refused(app, tmp_path):
 def test_body_schema_becomes_the_model(app, tmp_path):
     (tmp_path / "s.json").write_text('{"type": "object", "required": ["x"]}')
     model = app(with_schema("s.json")).rendered()["Resources"]["DataProcessorBodyModel"]
-    assert model["Properties"]["Schema"] == {"type": "object", "required": ["x"]}
+    assert json.loads(model["Properties"]["Schema"]) == {"type": "object", "required": ["x"]}
 
 
 # --- source and handler -----------------------------------------------------------------------
@@ -482,7 +482,7 @@ def test_function_names_that_would_take_the_stacks_own_ids_are_refused(app, tmp_
     app(BASE + add_function(tmp_path, name)).refused(f"functions.{name}", name, "reserved")
 
 
-@pytest.mark.parametrize("name", ["public_route", "private_route", "api_path"])
+@pytest.mark.parametrize("name", ["public_route", "api_path"])
 def test_table_names_that_would_take_the_stacks_own_ids_are_refused(app, name):
     app(BASE + f"\n[tables.{name}]\npartition_key = 'id'\n").refused(f"tables.{name}", name, "reserved")
 
