@@ -420,10 +420,14 @@ def parse_config(raw: dict, path: Path) -> Config:
         where = {key: f"env.{env}" if key in overrides else "stack" for key in merged}
         envs.append(_env_config(v, root, env, merged, where, functions, fn_overrides, tables))
     _check_distinct_stacks(v, envs, envs_raw)
-    notes = tuple(sorted({f"function {fn.name} has no route and no schedule: it runs only when "
-                          f"invoked by other means (another service, the console, the SDK)"
-                          for cfg in envs for fn in cfg.functions if not fn.routes and not fn.schedule}))
-    return Config(path=path, envs=tuple(envs), notes=notes)
+    fns = [fn for cfg in envs for fn in cfg.functions]
+    notes = {f"function {fn.name} has no route and no schedule: it runs only when invoked by other "
+             f"means (another service, the console, the SDK)"
+             for fn in fns if not fn.routes and not fn.schedule}
+    notes |= {f"function {fn.name} has a body_schema but no POST, PUT or PATCH route: API Gateway "
+              f"checks no body against it" for fn in fns
+              if fn.body_schema and not any(r.carries_body for r in fn.routes)}
+    return Config(path=path, envs=tuple(envs), notes=tuple(sorted(notes)))
 
 
 def _table_configs(v: _Validator, data: Any) -> tuple[TableConfig, ...]:

@@ -608,3 +608,40 @@ def test_third_function_with_its_own_folder_renders(app, tmp_path):
     path_methods = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"
                     and r["Properties"].get("RequestParameters") == {"method.request.path.id": True}]
     assert len(path_methods) == 1
+
+
+def test_body_schema_on_a_function_without_body_routes_says_so(app):
+    text = BASE.replace('routes = ["POST /data"]', 'routes = ["GET /data", "ANY /data/{id}"]')
+    rendered = app(text)
+    assert "DataProcessorBodyModel" not in rendered.rendered()["Resources"]
+    assert "note: function data_processor has a body_schema but no POST, PUT or PATCH route" in rendered.output
+
+
+# --- environments and shared packages ---------------------------------------------------------
+
+@pytest.mark.parametrize("env", ["Prod", "pro-d", "pro_d", "1prod", "p" * 17])
+def test_bad_environment_names_are_refused(app, env):
+    app(BASE + f'\n[env."{env}"]\n').refused(f"env.{env}", env, "an environment name of lower-case")
+
+
+@pytest.mark.parametrize("folder", ["../common", "/usr/lib/python3"])
+def test_shared_package_outside_the_project_is_refused(app, folder):
+    text = BASE.replace("[stack]\n", f'[stack]\nshared_packages = ["{folder}"]\n', 1)
+    app(text).refused("stack.shared_packages", folder, "a folder inside the project")
+
+
+def test_open_route_override_names_the_environment(app):
+    text = BASE.replace("[env.dev]\n", '[env.dev]\nopen_routes = ["GET /nope"]\n', 1)
+    app(text).refused("env.dev.open_routes", "GET /nope", "GET /hello, POST /data")
+
+
+def test_no_functions_is_refused(app):
+    text = BASE.split("[functions.hello]")[0] + "[env.dev]\n"
+    rendered = app(text)
+    assert rendered.result.exit_code == 2 and "no functions declared" in rendered.output
+    assert not rendered.out.exists()
+
+
+def test_oversized_environment_is_refused(app):
+    text = with_hello('environment = { BIG = "' + "x" * 2100 + '" }')
+    app(text).refused("functions.hello.environment", "…", "at most 2048 bytes")
