@@ -275,16 +275,14 @@ def _access(value: list) -> str | None:
                 continue
             if not resource.startswith("arn:"):
                 return f"ARNs or '*' as resources ({resource!r})"
-            unknown = set(re.findall(r"\$\{([^}]*)\}", resource)) - _SUB_VARIABLES
-            unknown |= {f"{{{name}}}" for name in re.findall(r"(?<!\$)\{([^}]*)\}", resource) if name != "env"}
+            unknown = {f"${{{name}}}" for name in re.findall(r"\$\{([^}]*)\}", resource)
+                       if name not in _SUB_VARIABLES}
+            unknown |= {f"{{{name}}}" for name in re.findall(r"(?<!\$)\{([^}]*)\}", resource)
+                        if name != "env"}
             if unknown:
                 return (f"only ${{AWS::Partition}}, ${{AWS::Region}}, ${{AWS::AccountId}}, "
-                        f"${{AWS::URLSuffix}} and {{env}} as placeholders (not {_placeholder(sorted(unknown)[0])})")
+                        f"${{AWS::URLSuffix}} and {{env}} as placeholders (not {sorted(unknown)[0]})")
     return None
-
-
-def _placeholder(name: str) -> str:
-    return name if name.startswith("{") else f"${{{name}}}"
 
 
 # Names become parts of other names; the pattern bounds the name as written, and the function
@@ -549,6 +547,7 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
     merged = {**FUNCTION_DEFAULTS, "source": f"lambda_src/{name}", **base}
     for key, value in override.items():
         merged[key] = {**merged.get(key, {}), **value} if key in MERGED_PER_KEY else value
+
     def where(key: str) -> str:
         return _function_key(env, name, override, key)
 

@@ -6,7 +6,6 @@ allowed, and nothing written. Every acceptance: the templates are written.
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -276,7 +275,7 @@ def test_access_resource_is_filled_in_per_environment(app):
 def test_environment_variable_refused(app, name, value, allowed):
     text = with_hello(f"environment = {{ {name} = {value} }}")
     rendered = app(text)
-    rendered.refused("functions.hello.environment", json.loads(value) if value != "true" else True, allowed)
+    rendered.refused("functions.hello.environment", json.loads(value), allowed)
     assert name.strip('"') in rendered.output
 
 
@@ -491,9 +490,8 @@ def test_lambda_name_over_64_characters_is_refused(app, tmp_path):
     name = "f" * 40  # infragen-prod- (14) + 40 = 54 fits; a 23-letter stack name does not
     text = BASE.replace('stack_name = "infragen-{env}"', 'stack_name = "infragen-longer-name-{env}"', 1)
     rendered = app(text + add_function(tmp_path, name))
-    rendered.refused("stack.stack_name", "infragen-longer-name-{env}", f"fits 64")
-    assert "infragen-longer-name-prod-" + "f" * 40 in rendered.output or \
-        "infragen-longer-name-dev-" + "f" * 40 in rendered.output
+    rendered.refused("stack.stack_name", "infragen-longer-name-{env}", "fits 64")
+    assert repr("infragen-longer-name-dev-" + "f" * 40) + " (65 characters)" in rendered.output
 
 
 # --- stacks (issue 8 H1) ----------------------------------------------------------------------
@@ -565,10 +563,6 @@ def test_deeply_nested_toml_is_exit_2(app, text):
     assert "Traceback" not in rendered.output and not rendered.out.exists()
 
 
-def test_recursion_limit_is_not_raised_for_the_test(app):
-    assert sys.getrecursionlimit() < 100000  # the cases above really recurse past the limit
-
-
 # --- concurrency, notes, more functions -------------------------------------------------------
 
 def test_reserved_concurrency_zero_and_absent(app):
@@ -580,10 +574,11 @@ def test_reserved_concurrency_zero_and_absent(app):
     assert "ReservedConcurrentExecutions" not in resources["DataProcessorFunction"]["Properties"]
 
 
-@pytest.mark.parametrize("value", ["-1", "1001", "true", '"5"'])
-def test_bad_reserved_concurrency_is_refused(app, value):
-    text = BASE.replace("reserved_concurrency = 5\nparameters", f"reserved_concurrency = {value}\nparameters", 1)
-    app(text).refused("functions.hello.reserved_concurrency", json.loads(value), "")
+@pytest.mark.parametrize("value,allowed", [("-1", "0 to 1000"), ("1001", "0 to 1000"),
+                                           ("true", "an integer"), ('"5"', "an integer")])
+def test_bad_reserved_concurrency_is_refused(app, value, allowed):
+    text = BASE.replace("reserved_concurrency = 5\nparameters", f"reserved_concurrency = {value}\nparameters")
+    app(text).refused("functions.hello.reserved_concurrency", json.loads(value), allowed)
 
 
 def test_function_with_no_route_and_no_schedule_renders_with_a_note(app, tmp_path):
