@@ -638,6 +638,8 @@ def _load_schema(v: _Validator, root: Path, key: str, path: str) -> str:
         jsonschema.Draft4Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise v.fail(key, path, f"a valid draft-04 JSON schema ({exc.message})") from None
+    except RecursionError:
+        raise v.fail(key, path, "a JSON schema nested less deeply") from None
     return json.dumps(schema, separators=(",", ":"))
 
 

@@ -316,6 +316,7 @@ def with_schema(path: str) -> str:
     ('{"type": "object", "required": []}', "a valid draft-04 JSON schema"),  # draft-04: minItems 1
     ('{"properties": {"a": {"type": "strng"}}}', "a valid draft-04 JSON schema"),
     ("[" * 100000, "a JSON document"),
+    ('{"properties": {"a": ' * 300 + "{}" + "}}" * 300, "nested less deeply"),
 ])
 def test_invalid_body_schema_is_refused(app, tmp_path, content, allowed):
     (tmp_path / "schemas").mkdir()
@@ -357,6 +358,14 @@ def test_body_schema_becomes_the_model(app, tmp_path):
 
 
 # --- source and handler -----------------------------------------------------------------------
+
+def test_source_symlinked_out_of_the_project_is_refused(app, tmp_path):
+    (tmp_path.parent / "elsewhere").mkdir(exist_ok=True)
+    (tmp_path.parent / "elsewhere" / "handler.py").write_text("def handler(e, c):\n    return {}\n")
+    (tmp_path / "lambda_src" / "linked").symlink_to(tmp_path.parent / "elsewhere")
+    app(with_hello('source = "lambda_src/linked"')).refused("functions.hello.source", "lambda_src/linked",
+                                                            "a folder inside the project")
+
 
 @pytest.mark.parametrize("source,allowed", [
     ("../elsewhere", "a folder inside the project"),
@@ -640,3 +649,18 @@ def test_no_functions_is_refused(app):
 def test_oversized_environment_is_refused(app):
     text = with_hello('environment = { BIG = "' + "x" * 2100 + '" }')
     app(text).refused("functions.hello.environment", "…", "at most 2048 bytes")
+
+
+def test_any_and_a_method_on_one_path_in_two_functions_render(app, tmp_path):
+    text = BASE + add_function(tmp_path, "fallback", 'routes = ["ANY /hello"]')
+    methods = {(r["Properties"]["HttpMethod"], r["Properties"]["Integration"]["Uri"]["Fn::Sub"].split("${")[3])
+               for r in app(text).rendered()["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"}
+    assert {("GET", "HelloFunction.Arn}/invocations"), ("ANY", "FallbackFunction.Arn}/invocations")} <= methods
+
+
+def test_open_route_an_environment_declares_itself_is_allowed(app):
+    text = BASE.replace("[env.dev]\n", '[env.dev]\nopen_routes = ["GET /hi"]\n', 1)
+    text += '\n[env.dev.functions.hello]\nroutes = ["GET /hello", "GET /hi"]\n'
+    rendered = app(text)
+    rendered.rendered()
+    assert load_config(rendered.config).env("dev").open_routes == ("GET /hi",)
