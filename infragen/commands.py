@@ -46,7 +46,7 @@ def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
         return EXIT_OK
     changed = write_files(files)
     for f in files:
-        click.echo(f"{'wrote' if f in changed else 'unchanged'}: {f.path}")
+        click.echo(f"{'wrote' if f in changed else 'unchanged'}: {f.path} ({f.summary()})")
     for path in extra:
         click.echo(f"not rendered by any environment (delete it): {path}", err=True)
     return EXIT_OK

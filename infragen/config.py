@@ -128,7 +128,8 @@ class EnvConfig:
 
     @property
     def routes(self) -> list[tuple[Route, FunctionConfig]]:
-        return sorted(((r, fn) for fn in self.functions for r in fn.routes), key=lambda p: p[0])
+        return sorted(((r, fn) for fn in self.functions for r in fn.routes),
+                      key=lambda pair: (pair[0].path, pair[0].method))
 
 
 @dataclass(frozen=True)
@@ -581,7 +582,7 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
         timeout=merged["timeout"],
         memory=merged["memory"],
         reserved_concurrency=merged.get("reserved_concurrency"),
-        routes=tuple(sorted(routes)),
+        routes=tuple(routes),
         schedule=merged.get("schedule"),
         environment=tuple(sorted(merged["environment"].items())),
         parameters=tuple(sorted((k, fill(n)) for k, n in merged["parameters"].items())),

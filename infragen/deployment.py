@@ -6,6 +6,7 @@ the deployed stack is read first, and lint, bootstrap and uploads happen only on
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -77,15 +78,45 @@ def deployed_artifact_bucket(cfn, cfg: EnvConfig) -> str | None:
     return stack_resolver(cfn, cfg.bootstrap_stack)(ARTIFACT_BUCKET_RESOURCE)
 
 
+TEMPLATE_URL_LIMIT = 1_000_000  # bytes CloudFormation accepts from S3
+
+
 def template_body(rendered: str) -> str:
     """The rendered template as compact JSON: the same content in about half the bytes."""
     body = json.dumps(json.loads(rendered), separators=(",", ":"), ensure_ascii=False)
     size = len(body.encode())
-    if size > TEMPLATE_BODY_LIMIT:
-        raise UsageError(f"the template is {size} bytes, over CloudFormation's inline limit of "
-                         f"{TEMPLATE_BODY_LIMIT}; nothing was deployed",
-                         hint="split the stack, or teach the deploy to pass TemplateURL")
+    if size > TEMPLATE_URL_LIMIT:
+        raise UsageError(f"the template is {size} bytes, over CloudFormation's limit of "
+                         f"{TEMPLATE_URL_LIMIT} for a template in S3; nothing was deployed",
+                         hint="split the app into several infragen projects (one stack each)")
     return body
+
+
+def template_artifact(cfg: EnvConfig, body: str) -> Artifact | None:
+    """The template as an S3 object under a content-addressed key, when it is over the inline limit."""
+    data = body.encode()
+    if len(data) <= TEMPLATE_BODY_LIMIT:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return Artifact(function=f"{cfg.stack_name} template", data=data, sha256=digest,
+                    key=f"{cfg.artifact_prefix}/templates/{cfg.stack_name}/{digest}.json",
+                    content_type="application/json")
+
+
+def template_url(bucket: str, key: str, region: str) -> str:
+    """The virtual-hosted S3 URL CloudFormation reads a template from (AWS: TemplateURL)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{bucket}.s3.{region}.{suffix}/{key}"
+
+
+def with_template_url(request: DeployRequest, cfg: EnvConfig, s3, bucket: str, region: str,
+                      console: Console) -> DeployRequest:
+    """Upload an over-limit template next to the code and point the request at it."""
+    artifact = template_artifact(cfg, request.template_body)
+    if artifact is None:
+        return request
+    upload_all(s3, bucket, {"template": artifact}, console)
+    return replace(request, template_url=template_url(bucket, artifact.key, region))
 
 
 def deploy_request(cfg: EnvConfig, rendered: str, artifacts: dict[str, Artifact],
@@ -127,6 +158,7 @@ def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, conso
         bucket = ensure_bootstrap(cfn, cfg, console, options)
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
         upload_all(clients.s3, bucket, artifacts, console)
+        request = with_template_url(request, cfg, clients.s3, bucket, clients.target.region, console)
         return replace(request, parameters=code_parameters(bucket, artifacts))
 
     return deploy_template(cfn, request, console, deployed=deployed, prepare=prepare)

@@ -33,6 +33,7 @@ class Artifact:
     data: bytes = field(repr=False)
     sha256: str
     key: str
+    content_type: str = "application/zip"
 
     @property
     def size(self) -> int:
@@ -88,7 +89,7 @@ def upload(s3, bucket: str, artifact: Artifact) -> bool:
     except BotoCoreError as exc:
         raise AwsError(f"Could not check {location}: {exc}") from exc
     try:
-        s3.put_object(Bucket=bucket, Key=artifact.key, Body=artifact.data, ContentType="application/zip",
+        s3.put_object(Bucket=bucket, Key=artifact.key, Body=artifact.data, ContentType=artifact.content_type,
                       ServerSideEncryption="aws:kms")
     except ClientError as exc:
         needed = "s3:PutObject (plus kms:GenerateDataKey on the bucket's key if it is customer-managed)"

@@ -47,6 +47,12 @@ class RenderedFile:
     path: Path
     text: str
 
+    def summary(self) -> str:
+        """Compact size (what the deploy sends) and resource count, e.g. '26,113 bytes, 74 resources'."""
+        template = json.loads(self.text)
+        compact = len(json.dumps(template, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{compact:,} bytes compact, {len(template.get('Resources', {}))} resources"
+
     def status(self) -> str:
         """'current', 'stale' or 'missing' compared with what is on disk."""
         if not self.path.exists():

@@ -100,8 +100,15 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict,
     from infragen.deploy import stacks
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.flow import diff_template
-    from infragen.deployment import DeployOptions, build_artifacts, deploy_request
+    from infragen.deployment import (
+        PENDING_BUCKET,
+        DeployOptions,
+        build_artifacts,
+        deploy_request,
+        with_template_url,
+    )
     from infragen.render import stack_template
+    from infragen.stack.names import ARTIFACT_BUCKET_PARAMETER
 
     cfg = load_env(config_path, env_name)
     console = Console()
@@ -112,6 +119,9 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict,
         artifacts = build_artifacts(cfg, project_root(config_path))
         request = deploy_request(cfg, stack_template(cfg), artifacts, deployed,
                                  DeployOptions(wait_timeout_s=wait_timeout))
+        bucket = request.parameters[ARTIFACT_BUCKET_PARAMETER]
+        if deployed is not None and bucket != PENDING_BUCKET:
+            request = with_template_url(request, cfg, clients.s3, bucket, clients.target.region, console)
         rows = diff_template(clients.cloudformation, request, console)
     console.echo(f"{len(rows)} change(s); nothing was deployed.")
     return EXIT_OK

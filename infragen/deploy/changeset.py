@@ -47,15 +47,20 @@ def create(
     capabilities: list[str],
     *,
     update: bool,
+    template_url: str | None = None,
 ) -> ChangeSet:
-    """Create a CREATE or UPDATE change set; raise NoChanges if CloudFormation refuses an empty one."""
+    """Create a CREATE or UPDATE change set; raise NoChanges if CloudFormation refuses an empty one.
+
+    `template_url` (the same template in S3) replaces the body when the body is over the inline limit.
+    """
     kind = "UPDATE" if update else "CREATE"
+    template = {"TemplateURL": template_url} if template_url else {"TemplateBody": template_body}
     try:
         response = cfn.create_change_set(
             StackName=stack_name,
             ChangeSetName=change_set_name(datetime.now(timezone.utc), secrets.token_hex(4)),
             ChangeSetType=kind,
-            TemplateBody=template_body,
+            **template,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],  # [] clears tags on update
             Capabilities=capabilities,

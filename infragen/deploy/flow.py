@@ -23,6 +23,7 @@ from infragen.errors import AwsError
 class DeployRequest:
     stack_name: str
     template_body: str  # JSON
+    template_url: str | None = None  # the same template in S3, sent instead of a body over the inline limit
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     replace_failed: bool = False  # delete and recreate a stack whose creation failed, without asking
@@ -199,6 +200,7 @@ def _create_and_wait(
         request.tags,
         stacks.required_capabilities(new_template),
         update=deployed is not None,
+        template_url=request.template_url,
     )
     return change_set, changeset.wait(cfn, change_set, timing)
 

@@ -142,10 +142,10 @@ def table_statements(level: str, table_arn: AWSHelperFn, table_name: AWSHelperFn
         Effect=Allow,
         Action=TABLE_KEY_ACTIONS[level],
         Resource=[key_arn],
-        Condition=Condition([
-            StringEquals("kms:ViaService", Sub("dynamodb.${AWS::Region}.amazonaws.com")),
-            StringEquals("kms:EncryptionContext:aws:dynamodb:tableName", table_name),
-        ]),
+        Condition=Condition(StringEquals({
+            "kms:ViaService": Sub("dynamodb.${AWS::Region}.amazonaws.com"),
+            "kms:EncryptionContext:aws:dynamodb:tableName": table_name,
+        })),
     ))
     return statements
 

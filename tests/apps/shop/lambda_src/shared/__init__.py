@@ -1,0 +1,1 @@
+"""Helpers every function of the shop app shares."""

@@ -1,0 +1,270 @@
+"""A second app (tests/apps/shop): every guarantee of the example app holds for what a config declares.
+
+Rendered, linted, checked for structure and least privilege, deployed to the emulator over HTTP,
+then changed (a route added, a grant removed) and redeployed with the review showing exactly that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from infragen.cli import cli
+from infragen.config import load_config
+from infragen.lint import lint_text
+from infragen.render import stack_template
+from tests.stack.helpers import props, resources_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = ROOT / "tests" / "apps" / "shop"
+FUNCTIONS = ("orders", "order_items", "reports", "nightly", "worker")
+
+
+def camel(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+@pytest.fixture(scope="module")
+def shop():
+    config = load_config(SHOP / "infragen.toml")
+    return {env: json.loads(stack_template(config.env(env))) for env in config.env_names}
+
+
+def statements(template: dict, function: str) -> list[dict]:
+    role = props(template, f"{camel(function)}Role")
+    return role["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def actions_on(template: dict, function: str, resource_ref: str) -> set[str]:
+    """Actions a function's role grants on anything that refers to `resource_ref`."""
+    found = set()
+    for statement in statements(template, function):
+        if resource_ref in json.dumps(statement["Resource"]) and "Condition" not in statement:
+            found |= set(statement["Action"])
+    return found
+
+
+def test_shop_renders_lint_clean_for_every_environment(shop):
+    for env, template in shop.items():
+        assert lint_text(json.dumps(template), f"{env}.json", "us-west-2") == []
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_function_keeps_the_example_apps_guarantees(shop, env):
+    template = shop[env]
+    cfg = load_config(SHOP / "infragen.toml").env(env)
+    private = {"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}
+    for fn in cfg.functions:
+        stem = camel(fn.name)
+        function = props(template, f"{stem}Function")
+        assert function["VpcConfig"]["SubnetIds"] == list(private)
+        assert function["KmsKeyArn"] == {"Fn::GetAtt": ["Key", "Arn"]}
+        assert function["Role"] == {"Fn::GetAtt": [f"{stem}Role", "Arn"]}
+        assert function["Handler"] == fn.handler and function["Runtime"] == fn.runtime
+        assert function["Architectures"] == [fn.architecture]
+        assert (function["Timeout"], function["MemorySize"]) == (fn.timeout, fn.memory)
+        assert function["Code"]["S3Key"] == {"Ref": f"{stem}CodeKey"}
+        assert function.get("ReservedConcurrentExecutions") == fn.reserved_concurrency
+        log_group = props(template, function["LoggingConfig"]["LogGroup"]["Ref"])
+        assert log_group["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
+        assert log_group["RetentionInDays"] == cfg.log_retention_days
+        failures = props(template, f"{stem}AsyncFailures")
+        assert failures["DestinationConfig"]["OnFailure"]["Destination"] == {"Ref": "ErrorTopic"}
+        for metric in ("Errors", "Throttles"):
+            assert props(template, f"{stem}{metric}Alarm")["AlarmActions"] == [{"Ref": "ErrorTopic"}]
+    assert props(template, "OrdersFunction")["Environment"]["Variables"]["PAGE_SIZE"] == (
+        "100" if env == "prod" else "50")
+    assert props(template, "OrdersFunction")["MemorySize"] == (1024 if env == "prod" else 256)
+
+
+def test_api_is_a_resource_tree_with_path_parameters(shop):
+    template = shop["dev"]
+    resources = resources_of(template, "AWS::ApiGateway::Resource")
+    by_path = {}
+    for logical_id, resource in resources.items():
+        parent = resource["Properties"]["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else by_path_of(resources, parent["Ref"])
+        by_path[f"{prefix}/{resource['Properties']['PathPart']}"] = logical_id
+    assert set(by_path) == {"/orders", "/orders/{id}", "/orders/{id}/items", "/reports",
+                            "/reports/{name}"}
+    methods = {(props(template, m["Properties"]["ResourceId"]["Ref"])["PathPart"], p["HttpMethod"])
+               for m in resources_of(template, "AWS::ApiGateway::Method").values()
+               for p in [m["Properties"]]}
+    assert ("{id}", "GET") in methods and ("{id}", "DELETE") in methods and ("{name}", "ANY") in methods
+    item_get = props(template, "ApiGetOrdersIdParamItemsMethod")
+    assert item_get["RequestParameters"] == {"method.request.path.id": True}
+
+
+def by_path_of(resources: dict, logical_id: str) -> str:
+    resource = resources[logical_id]["Properties"]
+    parent = resource["ParentId"]
+    prefix = "" if "Fn::GetAtt" in parent else by_path_of(resources, parent["Ref"])
+    return f"{prefix}/{resource['PathPart']}"
+
+
+def test_routes_are_authenticated_unless_opened(shop):
+    for logical_id, method in resources_of(shop["dev"], "AWS::ApiGateway::Method").items():
+        p = method["Properties"]
+        opened = logical_id == "ApiGetOrdersMethod"  # open_routes = ["GET /orders"]
+        assert p["ApiKeyRequired"] is (not opened), logical_id
+        assert p["AuthorizationType"] == "NONE"
+
+
+def test_one_permission_per_route_with_the_arn_api_gateway_invokes_with(shop):
+    permissions = resources_of(shop["dev"], "AWS::Lambda::Permission")
+    arns = {p["Properties"]["SourceArn"]["Fn::Sub"].split("/v1/")[1]: p["Properties"]["FunctionName"]
+            for p in permissions.values() if p["Properties"]["Principal"] == "apigateway.amazonaws.com"}
+    assert arns == {
+        "GET/orders": {"Fn::GetAtt": ["OrdersFunction", "Arn"]},
+        "POST/orders": {"Fn::GetAtt": ["OrdersFunction", "Arn"]},
+        "GET/orders/*": {"Fn::GetAtt": ["OrdersFunction", "Arn"]},
+        "DELETE/orders/*": {"Fn::GetAtt": ["OrdersFunction", "Arn"]},
+        "GET/orders/*/items": {"Fn::GetAtt": ["OrderItemsFunction", "Arn"]},
+        "PUT/orders/*/items": {"Fn::GetAtt": ["OrderItemsFunction", "Arn"]},
+        "*/reports/*": {"Fn::GetAtt": ["ReportsFunction", "Arn"]},
+    }
+
+
+def test_body_schema_validates_only_that_functions_body_routes(shop):
+    template = shop["dev"]
+    schema = json.loads((SHOP / "schemas" / "order.json").read_text())
+    assert json.loads(props(template, "OrdersBodyModel")["Schema"]) == schema
+    validated = {k for k, m in resources_of(template, "AWS::ApiGateway::Method").items()
+                 if "RequestValidatorId" in m["Properties"]}
+    assert validated == {"ApiPostOrdersMethod"}  # not GET/DELETE, not order_items' PUT (no schema)
+
+
+def test_table_is_on_demand_encrypted_recoverable_and_retained(shop):
+    table = shop["dev"]["Resources"]["OrdersTable"]
+    p = table["Properties"]
+    assert p["BillingMode"] == "PAY_PER_REQUEST" and "TableName" not in p
+    assert p["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS",
+                                     "KMSMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert [k["KeyType"] for k in p["KeySchema"]] == ["HASH", "RANGE"]
+
+
+def test_table_grants_are_exactly_the_level_on_that_table(shop):
+    template = shop["dev"]
+    read = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+            "dynamodb:DescribeTable"}
+    write = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+             "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
+    assert actions_on(template, "orders", "OrdersTable") == read | write
+    assert actions_on(template, "order_items", "OrdersTable") == read
+    assert actions_on(template, "nightly", "OrdersTable") == read
+    for function in ("reports", "worker"):
+        assert actions_on(template, function, "OrdersTable") == set()
+        assert "dynamodb" not in json.dumps(statements(template, function))
+    for function in ("orders", "order_items", "nightly"):
+        variables = props(template, f"{camel(function)}Function")["Environment"]["Variables"]
+        assert variables["ORDERS_TABLE"] == {"Ref": "OrdersTable"}
+        key_use = [s for s in statements(template, function)
+                   if "kms:EncryptionContext:aws:dynamodb:tableName" in json.dumps(s)]
+        assert len(key_use) == 1
+        assert key_use[0]["Condition"]["StringEquals"]["kms:ViaService"] == {
+            "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}
+        expected = {"kms:Decrypt"} if function != "orders" else {"kms:Decrypt", "kms:Encrypt",
+                                                                   "kms:GenerateDataKey"}
+        assert set(key_use[0]["Action"]) == expected
+        index_grants = [s for s in statements(template, function) if "/index/*" in json.dumps(s)]
+        assert [set(s["Action"]) for s in index_grants] == [{"dynamodb:Query", "dynamodb:Scan"}]
+
+
+def test_access_grants_belong_to_their_function_alone(shop):
+    for env, template in shop.items():
+        expected = {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::shop-reports-{env}/*"}
+        grants = [s for f in FUNCTIONS for s in statements(template, f) if "s3:GetObject" in s["Action"]]
+        assert grants == [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [expected]}]
+        assert grants[0] in statements(template, "reports")
+
+
+def test_schedule_invokes_only_its_function_and_alarms_failed_deliveries(shop):
+    template = shop["dev"]
+    rules = resources_of(template, "AWS::Events::Rule")
+    assert list(rules) == ["NightlySchedule"]
+    rule = rules["NightlySchedule"]["Properties"]
+    assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["NightlyFunction", "Arn"]}
+    permission = props(template, "NightlySchedulePermission")
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["NightlySchedule", "Arn"]}
+    assert permission["Principal"] == "events.amazonaws.com"
+    alarm = props(template, "NightlyScheduleFailedAlarm")
+    assert alarm["MetricName"] == "FailedInvocations" and alarm["AlarmActions"] == [{"Ref": "ErrorTopic"}]
+
+
+def test_a_function_without_routes_or_schedule_has_no_trigger_and_render_says_so(shop, tmp_path):
+    for resource in resources_of(shop["dev"], "AWS::Lambda::Permission").values():
+        assert "WorkerFunction" not in json.dumps(resource)
+    result = CliRunner().invoke(cli, ["render", "--all", "--config", str(SHOP / "infragen.toml"),
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "note: function worker has no route and no schedule" in result.output
+    assert re.search(r"wrote: .*dev\.json \([\d,]+ bytes compact, \d+ resources\)", result.output)
+
+
+def copy_shop(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root / "infragen.toml"
+
+
+def deployment_id(config_path: Path) -> str:
+    template = json.loads(stack_template(load_config(config_path).env("dev")))
+    return next(k for k in template["Resources"] if k.startswith("ApiDeployment"))
+
+
+@pytest.mark.parametrize("edit", [
+    ('routes = ["GET /orders/{id}/items", "PUT /orders/{id}/items"]',
+     'routes = ["GET /orders/{id}/items", "PUT /orders/{id}/items", "DELETE /orders/{id}/items"]'),
+    ('open_routes = ["GET /orders"]', 'open_routes = []'),
+    ('api_auth = "api_key"', 'api_auth = "iam"'),
+])
+def test_any_change_to_the_api_definition_makes_a_new_deployment(tmp_path, edit):
+    config = copy_shop(tmp_path)
+    before = deployment_id(config)
+    config.write_text(config.read_text().replace(*edit))
+    assert deployment_id(config) != before
+
+
+def test_a_schema_change_makes_a_new_deployment(tmp_path):
+    config = copy_shop(tmp_path)
+    before = deployment_id(config)
+    schema = config.parent / "schemas" / "order.json"
+    schema.write_text(schema.read_text().replace('"minimum": 1', '"minimum": 2'))
+    assert deployment_id(config) != before
+
+
+def test_shop_deploys_to_the_emulator_and_a_change_is_reviewed_exactly(tmp_path, moto_endpoint,
+                                                                        aws_clients):
+    config = copy_shop(tmp_path)
+    target = ["--config", str(config), "--endpoint-url", moto_endpoint]
+    first = CliRunner().invoke(cli, ["deploy", *target, "--yes"])
+    assert first.exit_code == 0, first.output
+    lam = aws_clients._client("lambda")
+    for name in FUNCTIONS:
+        live = lam.get_function(FunctionName=f"shop-dev-{name.replace('_', '-')}")["Configuration"]
+        assert live["Runtime"] == "python3.12"
+    assert lam.get_function(FunctionName="shop-dev-worker")["Configuration"]["Handler"] == "jobs.run"
+
+    text = config.read_text()
+    text = text.replace('routes = ["GET /orders/{id}/items", "PUT /orders/{id}/items"]',
+                        'routes = ["GET /orders/{id}/items", "PUT /orders/{id}/items", '
+                        '"DELETE /orders/{id}/items"]')
+    text = text.replace('access = [ { actions = ["s3:GetObject"], resources = '
+                        '["arn:${AWS::Partition}:s3:::shop-reports-{env}/*"] } ]\n', "")
+    config.write_text(text)
+    second = CliRunner().invoke(cli, ["deploy", *target, "--yes"])
+    assert second.exit_code == 0, second.output
+    rows = re.findall(r"^\s*!?\s*(Add|Modify|Remove)\s+(\S+)", second.output, re.MULTILINE)
+    changed = {logical_id for _, logical_id in rows}
+    assert {"ApiDeleteOrdersIdParamItemsMethod", "ApiDeleteOrdersIdParamItemsPermission",
+            "ReportsRole"} <= changed
+    assert not {"OrdersRole", "OrdersFunction", "OrdersTable", "NightlySchedule"} & changed
+    assert "s3:GetObject" in second.output  # the removed grant is shown in the role's change
