@@ -41,6 +41,9 @@ RESERVED_VARIABLES = frozenset({
 INFRAGEN_VARIABLES = frozenset({"ENVIRONMENT", "LOG_LEVEL", "ERROR_TOPIC_ARN", "PARAMETER_TTL_SECONDS"})
 _SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL")
 _SUB_VARIABLES = {"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::URLSuffix"}
+# AWS counts a parameter's ARN in the 1011 characters its name may have; this allows for the
+# longest ARN prefix (partition, region, account), so a name that fits here fits everywhere.
+SSM_NAME_LIMIT = 1011 - len("arn:aws-us-gov:ssm:ap-southeast-5:123456789012:parameter")
 DEFAULT_SHARED_PACKAGES = ("lambda_src/common",)
 
 
@@ -186,8 +189,11 @@ def _strings(value: list) -> str | None:
 def _ssm_name_problem(name: str) -> str | None:
     """AWS's rules for parameter names ("Creating Parameter Store parameters")."""
     filled = name.replace("{env}", "e" * 16)
-    if not re.fullmatch(r"/([A-Za-z0-9_.\-/]|\{env\}){1,1010}", name) or len(filled) > 1011:
-        return "a name like '/app/{env}/x' of letters, digits, '_.-/' and {env}, at most 1011 characters"
+    if not re.fullmatch(r"/([A-Za-z0-9_.\-/]|\{env\})+", name):
+        return "a name like '/app/{env}/x' of letters, digits, '_.-/' and {env}"
+    if len(filled) > SSM_NAME_LIMIT:
+        return (f"at most {SSM_NAME_LIMIT} characters with {{env}} counted as 16 (AWS counts the "
+                f"parameter's ARN in its limit of 1011)")
     if "//" in name or name.endswith("/"):
         return "no empty path level ('//' or a trailing '/')"
     if re.match(r"/(aws|ssm)", name, re.IGNORECASE):
@@ -270,10 +276,13 @@ def _access(value: list) -> str | None:
                 continue
             if not resource.startswith("arn:"):
                 return f"ARNs or '*' as resources ({resource!r})"
-            unknown = set(re.findall(r"\$\{([^}]*)\}", resource)) - _SUB_VARIABLES
+            unknown = {f"${{{name}}}" for name in re.findall(r"\$\{([^}]*)\}", resource)
+                       if name not in _SUB_VARIABLES}
+            unknown |= {f"{{{name}}}" for name in re.findall(r"(?<!\$)\{([^}]*)\}", resource)
+                        if name != "env"}
             if unknown:
                 return (f"only ${{AWS::Partition}}, ${{AWS::Region}}, ${{AWS::AccountId}}, "
-                        f"${{AWS::URLSuffix}} and {{env}} as placeholders (not ${{{sorted(unknown)[0]}}})")
+                        f"${{AWS::URLSuffix}} and {{env}} as placeholders (not {sorted(unknown)[0]})")
     return None
 
 
@@ -410,10 +419,14 @@ def parse_config(raw: dict, path: Path) -> Config:
         where = {key: f"env.{env}" if key in overrides else "stack" for key in merged}
         envs.append(_env_config(v, root, env, merged, where, functions, fn_overrides, tables))
     _check_distinct_stacks(v, envs, envs_raw)
-    notes = tuple(sorted({f"function {fn.name} has no route and no schedule: it runs only when "
-                          f"invoked by other means (another service, the console, the SDK)"
-                          for cfg in envs for fn in cfg.functions if not fn.routes and not fn.schedule}))
-    return Config(path=path, envs=tuple(envs), notes=notes)
+    fns = [fn for cfg in envs for fn in cfg.functions]
+    notes = {f"function {fn.name} has no route and no schedule: it runs only when invoked by other "
+             f"means (another service, the console, the SDK)"
+             for fn in fns if not fn.routes and not fn.schedule}
+    notes |= {f"function {fn.name} has a body_schema but no POST, PUT or PATCH route: API Gateway "
+              f"checks no body against it" for fn in fns
+              if fn.body_schema and not any(r.carries_body for r in fn.routes)}
+    return Config(path=path, envs=tuple(envs), notes=tuple(sorted(notes)))
 
 
 def _table_configs(v: _Validator, data: Any) -> tuple[TableConfig, ...]:
@@ -454,6 +467,35 @@ def _stem(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+# The stack's own logical ids that a function's (FlowLogGroup: `flow` + LogGroup) or a table's
+# (PublicRouteTable) could equal, and the prefix of the API's ids (ApiGetOrdersMethod, ApiPath…).
+_STACK_STEMS = frozenset({"Flow", "FlowLog", "PublicRoute"})
+_API_PREFIX = "api_"
+
+
+def _check_stems(v: _Validator, kind: str, names: list[str]) -> None:
+    """Each function (and each table) has a CloudFormation stem of its own and none of the stack's."""
+    stems: dict[str, str] = {}
+    for name in names:
+        stem = _stem(name)
+        if stem in stems:
+            raise v.fail(f"{kind}s.{name}", name, f"a name whose CloudFormation stem is not {stem!r} "
+                                                  f"like {kind} {stems[stem]}'s")
+        if stem in _STACK_STEMS or name.startswith(_API_PREFIX):
+            raise v.fail(f"{kind}s.{name}", name, f"a name that is not reserved: {stem!r} and names "
+                                                  f"beginning {_API_PREFIX!r} become the stack's own ids")
+        stems[stem] = name
+
+
+def _lambda_name(stack_name: str, function: str) -> str:
+    return f"{stack_name}-{function.replace('_', '-')}"
+
+
+def _function_key(env: str, name: str, override: dict, key: str) -> str:
+    """The dotted key a function's value was written at: its [env.X.functions] override, or its own."""
+    return f"env.{env}.functions.{name}.{key}" if key in override else f"functions.{name}.{key}"
+
+
 def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, functions: dict,
                 overrides: dict, tables: tuple[TableConfig, ...]) -> EnvConfig:
     def fill(text: str) -> str:
@@ -463,16 +505,14 @@ def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, f
     fns = [_function_config(v, root, env, name, functions[name], overrides.get(name, {}), fill)
            for name in functions]
     declared = {t.name for t in tables}
-    for kind, names in (("functions", [fn.name for fn in fns]), ("tables", sorted(declared))):
-        stems: dict[str, str] = {}
-        for name in names:
-            stem = _stem(name)
-            if stem in stems:
-                raise ConfigError(f"{v.path}: {kind} {stems[stem]} and {name} both become the "
-                                  f"CloudFormation name {stem!r}", hint="rename one of them")
-            stems[stem] = name
+    _check_stems(v, "function", list(functions))
+    _check_stems(v, "table", [t.name for t in tables])
+
+    def key(fn: str, name: str) -> str:
+        return _function_key(env, fn, overrides.get(fn, {}), name)
+
     for fn in fns:
-        lambda_name = f"{stack_name}-{fn.name.replace('_', '-')}"
+        lambda_name = _lambda_name(stack_name, fn.name)
         if len(lambda_name) > LAMBDA_NAME_LIMIT:
             raise v.fail(f"{where['stack_name']}.stack_name", stack["stack_name"],
                          f"a name short enough that the Lambda function name {lambda_name!r} "
@@ -480,10 +520,10 @@ def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, f
                          f"function name than {fn.name!r}")
         for table, _ in fn.tables:
             if table not in declared:
-                raise v.fail(f"functions.{fn.name}.tables.{table}", table,
+                raise v.fail(f"{key(fn.name, 'tables')}.{table}", table,
                              f"a table declared as [tables.{table}]"
                              + (f" (declared: {', '.join(sorted(declared))})" if declared else ""))
-    _check_routes(v, fns)
+    _check_routes(v, fns, lambda fn: key(fn, "routes"))
     declared_routes = {r.key for fn in fns for r in fn.routes}
     for route in stack["open_routes"]:
         if route not in declared_routes:
@@ -508,26 +548,30 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
     merged = {**FUNCTION_DEFAULTS, "source": f"lambda_src/{name}", **base}
     for key, value in override.items():
         merged[key] = {**merged.get(key, {}), **value} if key in MERGED_PER_KEY else value
-    where = f"env.{env}.functions.{name}" if override else f"functions.{name}"
-    source = _project_folder(v, root, f"{where}.source", merged["source"], must_exist=True)
+
+    def where(key: str) -> str:
+        return _function_key(env, name, override, key)
+
+    source = _project_folder(v, root, where("source"), merged["source"], must_exist=True)
     module = merged["handler"].rpartition(".")[0]
     module_file = root / source / (module.replace(".", "/") + ".py")
     if not module_file.is_file():
-        raise v.fail(f"{where}.handler", merged["handler"],
+        raise v.fail(where("handler"), merged["handler"],
                      f"a handler whose module exists: {module_file.relative_to(root)} is missing "
                      f"(create it, or run `infragen new function {name}`)")
     schema_path, schema_json = merged.get("body_schema"), None
     if schema_path:
-        schema_json = _load_schema(v, root, f"{where}.body_schema", schema_path)
+        schema_json = _load_schema(v, root, where("body_schema"), schema_path)
     routes = [parse_route(r) for r in merged["routes"]]
     if len(set(routes)) != len(routes):
         duplicate = next(r for r in routes if routes.count(r) > 1)
-        raise v.fail(f"{where}.routes", duplicate.key, "each route once")
+        raise v.fail(where("routes"), duplicate.key, "each route once")
     access = tuple(AccessGrant(actions=tuple(g["actions"]), resources=tuple(fill(r) for r in g["resources"]))
                    for g in merged["access"])
+    _check_own_variables(v, merged, override, where)
     env_size = sum(len(k) + len(val) for k, val in merged["environment"].items())
     if env_size > ENVIRONMENT_LIMIT // 2:
-        raise v.fail(f"{where}.environment", "…", f"variables of at most {ENVIRONMENT_LIMIT // 2} bytes "
+        raise v.fail(where("environment"), "…", f"variables of at most {ENVIRONMENT_LIMIT // 2} bytes "
                      f"in all (Lambda allows {ENVIRONMENT_LIMIT} with infragen's own; these have {env_size})")
     return FunctionConfig(
         name=name,
@@ -549,6 +593,22 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
     )
 
 
+def _check_own_variables(v: _Validator, merged: dict, override: dict,
+                         where: Callable[[str], str]) -> None:
+    """A plain variable must not take the name infragen gives a parameter's or a table's variable."""
+    from infragen.stack.names import parameter_env_var, table_env_var
+
+    taken = {parameter_env_var(k): ("parameters", k) for k in merged["parameters"]}
+    taken |= {table_env_var(t): ("tables", t) for t in merged["tables"]}
+    clash = sorted(set(merged["environment"]) & set(taken))
+    if clash:
+        kind, entry = taken[clash[0]]
+        blamed = kind if kind in override and "environment" not in override else "environment"
+        raise v.fail(where(blamed), override.get(blamed, merged[blamed]),
+                     f"variable names infragen does not set itself: {clash[0]} carries the name "
+                     f"of {kind}.{entry} (rename the variable or the {kind} entry)")
+
+
 def _project_folder(v: _Validator, root: Path, key: str, folder: str, *, must_exist: bool) -> str:
     """`folder` normalised, refused when it leaves the project or (if required) is missing."""
     resolved = (root / folder).resolve()
@@ -562,7 +622,9 @@ def _project_folder(v: _Validator, root: Path, key: str, folder: str, *, must_ex
 def _load_schema(v: _Validator, root: Path, key: str, path: str) -> str:
     import jsonschema
 
-    file = root / path
+    file = (root / path).resolve()
+    if path.startswith("/") or not file.is_relative_to(root):
+        raise v.fail(key, path, "a file inside the project (relative to infragen.toml)")
     try:
         schema = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -577,22 +639,25 @@ def _load_schema(v: _Validator, root: Path, key: str, path: str) -> str:
         jsonschema.Draft4Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise v.fail(key, path, f"a valid draft-04 JSON schema ({exc.message})") from None
+    except RecursionError:
+        raise v.fail(key, path, "a JSON schema nested less deeply") from None
     return json.dumps(schema, separators=(",", ":"))
 
 
-def _check_routes(v: _Validator, fns: list[FunctionConfig]) -> None:
+def _check_routes(v: _Validator, fns: list[FunctionConfig], key: Callable[[str], str]) -> None:
     owners: dict[Route, str] = {}
     for fn in fns:
         for route in fn.routes:
             if route in owners:
-                raise v.fail(f"functions.{fn.name}.routes", route.key,
+                raise v.fail(key(fn.name), route.key,
                              f"a route no other function has ({owners[route]} declares it)")
             owners[route] = fn.name
     conflict = sibling_parameter_conflict(list(owners))
     if conflict:
-        parent, first, second = conflict
-        raise ConfigError(f"{v.path}: routes use {first} and {second} under {parent}: API Gateway "
-                          f"allows one path parameter per level", hint="use the same name in both routes")
+        parent, first, route, second = conflict
+        raise v.fail(key(owners[route]), route.key,
+                     f"the path parameter {first} other routes use under {parent}, not {second} "
+                     f"(API Gateway allows one path parameter per level)")
 
 
 def _check_distinct_stacks(v: _Validator, envs: list[EnvConfig], envs_raw: dict) -> None:
@@ -607,5 +672,16 @@ def _check_distinct_stacks(v: _Validator, envs: list[EnvConfig], envs_raw: dict)
         owners[cfg.stack_name] = cfg.env
     for cfg in envs:
         if cfg.bootstrap_stack in owners:
-            raise v.fail("stack.bootstrap_stack", cfg.bootstrap_stack,
+            where = f"env.{cfg.env}" if "bootstrap_stack" in envs_raw[cfg.env] else "stack"
+            raise v.fail(f"{where}.bootstrap_stack", cfg.bootstrap_stack,
                          f"a name other than environment {owners[cfg.bootstrap_stack]!r}'s stack")
+    lambdas: dict[tuple[str, str], str] = {}  # Lambda names are unique per account and region
+    for cfg in envs:
+        where = f"env.{cfg.env}" if "stack_name" in envs_raw[cfg.env] else "stack"
+        for fn in cfg.functions:
+            name = _lambda_name(cfg.stack_name, fn.name)
+            other = lambdas.setdefault((cfg.region, name), cfg.env)
+            if other != cfg.env:
+                raise v.fail(f"{where}.stack_name", cfg.stack_name,
+                             f"a stack name whose Lambda function names are its own: environment "
+                             f"{other!r} has a function {name!r} in {cfg.region} too")

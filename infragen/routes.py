@@ -14,7 +14,7 @@ BODY_METHODS = ("POST", "PUT", "PATCH")  # the methods whose bodies a schema val
 _LITERAL = re.compile(r"[A-Za-z0-9._-]+")
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ROUTE_FORMAT = ("'METHOD /path' with METHOD one of " + ", ".join(METHODS) + " and path segments "
-                "of letters, digits, '._-' or a {parameter}, e.g. 'GET /orders/{id}'")
+                "of letters, digits, '._-' or a {parameter} (each name once), e.g. 'GET /orders/{id}'")
 
 
 @dataclass(frozen=True, order=True)
@@ -68,17 +68,21 @@ def parse_route(text: str) -> Route | None:
     for part in parts:
         if not (_LITERAL.fullmatch(part) or _PARAMETER.fullmatch(part)):
             return None
-    return Route(method, path)
+    route = Route(method, path)
+    # The proxy event's pathParameters is a map: one name twice could not carry both values.
+    names = route.path_parameters
+    return route if len(set(names)) == len(names) else None
 
 
 def is_parameter(part: str) -> bool:
     return bool(_PARAMETER.fullmatch(part))
 
 
-def sibling_parameter_conflict(routes: list[Route]) -> tuple[str, str, str] | None:
+def sibling_parameter_conflict(routes: list[Route]) -> tuple[str, str, Route, str] | None:
     """Two different path parameters under one parent (API Gateway allows one per level).
 
-    Returns (parent path, first, second) for the first conflict found.
+    Returns (parent path, the parameter seen first, the route using another, that other) for the
+    first conflict found, routes taken in their sorted order.
     """
     seen: dict[str, str] = {}
     for route in sorted(routes):
@@ -87,6 +91,6 @@ def sibling_parameter_conflict(routes: list[Route]) -> tuple[str, str, str] | No
             if is_parameter(part):
                 other = seen.setdefault(parent or "/", part)
                 if other != part:
-                    return parent or "/", other, part
+                    return parent or "/", other, route, part
             parent += "/" + part
     return None

@@ -14,14 +14,16 @@ _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\(([^()]*)\)")
 _MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 _DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
-# field: (low, high, names allowed, extra special characters beyond , - * /)
+# field: (low, high, names allowed, its wildcards beyond , - * / as a pattern whose groups are
+# numbers in the field's range). W (nearest weekday) belongs to day-of-month; nL (last weekday n
+# of the month) and n#k (k-th weekday n) to day-of-week.
 _FIELDS = (
-    ("minutes", 0, 59, "", ""),
-    ("hours", 0, 23, "", ""),
-    ("day-of-month", 1, 31, "", "?LW"),
-    ("month", 1, 12, _MONTHS, ""),
-    ("day-of-week", 1, 7, _DAYS, "?L#"),
-    ("year", 1970, 2199, "", ""),
+    ("minutes", 0, 59, "", None),
+    ("hours", 0, 23, "", None),
+    ("day-of-month", 1, 31, "", r"\?|L|LW|(\d+)W"),
+    ("month", 1, 12, _MONTHS, None),
+    ("day-of-week", 1, 7, _DAYS, r"\?|L|(\d+)L|(\d+)#[1-5]"),
+    ("year", 1970, 2199, "", None),
 )
 SCHEDULE_FORMAT = ("'rate(5 minutes)' (minute/hour/day, singular for 1) or "
                    "'cron(minutes hours day-of-month month day-of-week year)' with '?' in one of "
@@ -44,8 +46,8 @@ def schedule_problem(expression: str) -> str | None:
     fields = cron.group(1).split()
     if len(fields) != 6:
         return f"six cron fields (minutes hours day-of-month month day-of-week year), got {len(fields)}"
-    for value, (name, low, high, names, special) in zip(fields, _FIELDS):
-        if not _field_ok(value, low, high, names, special):
+    for value, (name, low, high, names, wildcards) in zip(fields, _FIELDS):
+        if not _field_ok(value, low, high, names, wildcards):
             return f"a valid {name} field ({low}-{high}{', ' + names if names else ''}), not {value!r}"
     day_of_month, day_of_week = fields[2], fields[4]
     if (day_of_month == "?") == (day_of_week == "?"):
@@ -53,17 +55,16 @@ def schedule_problem(expression: str) -> str | None:
     return None
 
 
-def _field_ok(value: str, low: int, high: int, names: str, special: str) -> bool:
-    if value in ("*", "?") and (value == "*" or "?" in special):
+def _field_ok(value: str, low: int, high: int, names: str, wildcards: str | None) -> bool:
+    if value == "*":
         return True
+    if "?" in value and value != "?":
+        return False
     atom = rf"(\d+|{names})" if names else r"(\d+)"
     for item in value.split(","):
-        if "L" in special and item in ("L", "LW") or (special and re.fullmatch(r"\d+L|\d+W", item)):
-            if item[:-1].isdigit() and not low <= int(item[:-1]) <= high:
-                return False
-            continue
-        if "#" in special and re.fullmatch(r"\d#[1-5]", item):
-            if not low <= int(item[0]) <= high:
+        special = re.fullmatch(wildcards, item) if wildcards else None
+        if special:
+            if any(n is not None and not low <= int(n) <= high for n in special.groups()):
                 return False
             continue
         match = re.fullmatch(rf"(\*|{atom}(-{atom})?)(/(\d+))?", item)
