@@ -62,7 +62,7 @@ def create(
             Description="Created by infragen",
         )
     except ClientError as exc:
-        if code(exc) == "ValidationError" and _is_empty(message(exc)):
+        if code(exc) == "ValidationError" and is_empty(message(exc)):
             raise NoChanges(message(exc)) from None
         raise
     return ChangeSet(arn=response["Id"], stack_id=response["StackId"], kind=kind)
@@ -80,17 +80,17 @@ def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
         discard(cfn, change_set)
         status = exc.last["Status"] if exc.last else "unknown"
         raise WaitTimeout(
-            f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted, nothing was changed.",
+            f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted and the stack was not changed.",
             hint="Try again, or allow more time with a longer wait timeout.",
         ) from None
     except KeyboardInterrupt:
         discard(cfn, change_set)
-        raise Interrupted("Stopped before deploying; the change set was deleted, nothing was changed.") from None
+        raise Interrupted("Stopped before deploying; the change set was deleted and the stack was not changed.") from None
     if page["Status"] == "CREATE_COMPLETE":
         return _all_changes(cfn, change_set.arn, page)
     reason = page.get("StatusReason") or page["Status"]
     discard(cfn, change_set)
-    if _is_empty(reason):
+    if is_empty(reason):
         raise NoChanges(reason)
     raise DeployFailed(f"CloudFormation could not create the change set: {reason}")
 
@@ -99,7 +99,8 @@ def _settled(page: dict) -> bool:
     return page["Status"] in _SETTLED
 
 
-def _is_empty(reason: str) -> bool:
+def is_empty(reason: str) -> bool:
+    """CloudFormation's wording for "this would change nothing"."""
     return any(text in reason for text in _EMPTY_REASONS)
 
 

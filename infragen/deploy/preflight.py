@@ -46,11 +46,11 @@ def wait_until_settled(cfn, deployed: DeployedStack, console: Console, timing: T
     except Deadline as exc:
         status = exc.last.status if exc.last else deployed.status
         raise WaitTimeout(
-            f"Stack {deployed.name} is still {status} after {timing.timeout_s:g} s; nothing was changed.",
+            f"Stack {deployed.name} is still {status} after {timing.timeout_s:g} s; it was not changed.",
             hint="Deploy again once that operation has finished (`infragen status` shows it).",
         ) from None
     except KeyboardInterrupt:
-        raise Interrupted(f"Stopped waiting for stack {deployed.name}; nothing was changed.") from None
+        raise Interrupted(f"Stopped waiting for stack {deployed.name}; it was not changed.") from None
 
 
 def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing: Timing, *, confirmed: bool) -> None:
@@ -63,12 +63,21 @@ def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing:
         f"  Cause: {why}\n"
         f"  It must be deleted before it can be created again."
     )
-    if not confirmed:
+    if not confirmed:  # --yes alone does not delete a stack: only --replace-failed or a "y" at the prompt
         console.confirm(
             f"Delete stack {deployed.name} and create it again?",
             refuse_hint="Re-run with --replace-failed to delete and recreate it, or delete it with `infragen destroy`.",
+            needs_own_flag="--replace-failed",
         )
+    delete_to_recreate(cfn, deployed, console, timing, feed)
+
+
+def delete_to_recreate(cfn, deployed: DeployedStack, console: Console, timing: Timing,
+                       feed: EventFeed | None = None) -> None:
+    """Delete the stack (consent already given) and wait, so that the deploy can create it anew."""
+    feed = feed or EventFeed(cfn, deployed.stack_id)
     console.echo(f"Deleting stack {deployed.name}…")
     feed.mark()
     cfn.delete_stack(StackName=deployed.stack_id)
+    console.record(f"deleted stack {deployed.name} ({deployed.status})")
     watch(cfn, deployed, console, timing, feed, "delete")
