@@ -50,10 +50,11 @@ def create(
 ) -> ChangeSet:
     """Create a CREATE or UPDATE change set; raise NoChanges if CloudFormation refuses an empty one."""
     kind = "UPDATE" if update else "CREATE"
+    name = change_set_name(datetime.now(timezone.utc), secrets.token_hex(4))
     try:
         response = cfn.create_change_set(
             StackName=stack_name,
-            ChangeSetName=change_set_name(datetime.now(timezone.utc), secrets.token_hex(4)),
+            ChangeSetName=name,
             ChangeSetType=kind,
             TemplateBody=template_body,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
@@ -65,7 +66,21 @@ def create(
         if code(exc) == "ValidationError" and is_empty(message(exc)):
             raise NoChanges(message(exc)) from None
         raise
+    except KeyboardInterrupt:  # the request may have reached CloudFormation: find it by its name
+        _discard_named(cfn, stack_name, name, kind)
+        raise Interrupted("Stopped before deploying; the change set was deleted and "
+                          f"stack {stack_name} was not changed.") from None
     return ChangeSet(arn=response["Id"], stack_id=response["StackId"], kind=kind)
+
+
+def _discard_named(cfn, stack_name: str, name: str, kind: str) -> None:
+    """Delete a change set known only by its unique name, and for a CREATE the placeholder stack
+    (REVIEW_IN_PROGRESS: no stack existed, so one in that state now is the change set's)."""
+    try:
+        found = cfn.describe_change_set(StackName=stack_name, ChangeSetName=name)
+    except (ClientError, BotoCoreError, ResponseParserError):
+        return  # never created
+    discard(cfn, ChangeSet(arn=found["ChangeSetId"], stack_id=found["StackId"], kind=kind))
 
 
 def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:

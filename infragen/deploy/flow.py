@@ -12,7 +12,7 @@ from infragen.console import Console
 from infragen.deploy import changeset, review, stacks
 from infragen.deploy.aws_errors import aws_errors, code, message
 from infragen.deploy.polling import Timing
-from infragen.deploy.preflight import prepare_stack
+from infragen.deploy.preflight import prepare_stack, request_delete
 from infragen.deploy.stack_status import State
 from infragen.deploy.table import table
 from infragen.deploy.watch import EventFeed, watch
@@ -218,22 +218,10 @@ def destroy(
         )
         feed = EventFeed(cfn, deployed.stack_id)
         feed.mark()
-        try:
-            cfn.delete_stack(StackName=deployed.stack_id)
-        except ClientError as exc:
-            if not _gone(cfn, deployed.stack_id):
-                raise
-            console.warn(f"The delete request reported {code(exc) or 'an error'} "
-                         f"({message(exc)}), yet stack {stack_name} is gone.")
-        console.record(f"deleted stack {stack_name}")
+        request_delete(cfn, deployed, console)
         console.echo(f"Deleting stack {stack_name}…")
         watch(cfn, deployed, console, timing, feed, "delete")
     console.echo(f"Stack {stack_name} deleted.", fg="green")
-
-
-def _gone(cfn, stack_id: str) -> bool:
-    current = stacks.describe(cfn, stack_id)
-    return current is None or current.state is State.ABSENT
 
 
 def format_outputs(outputs: Mapping[str, str], *, are_resources: bool = False) -> list[str]:

@@ -3,8 +3,11 @@ replace a stack whose creation failed (only with consent), refuse a broken one."
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from infragen.console import Console
 from infragen.deploy import stack_status
+from infragen.deploy.aws_errors import code, message
 from infragen.deploy.polling import Deadline, Timing, poll
 from infragen.deploy.stacks import DeployedStack, describe
 from infragen.deploy.stack_status import State
@@ -78,6 +81,19 @@ def delete_to_recreate(cfn, deployed: DeployedStack, console: Console, timing: T
     feed = feed or EventFeed(cfn, deployed.stack_id)
     console.echo(f"Deleting stack {deployed.name}…")
     feed.mark()
-    cfn.delete_stack(StackName=deployed.stack_id)
-    console.record(f"deleted stack {deployed.name} ({deployed.status})")
+    request_delete(cfn, deployed, console)
     watch(cfn, deployed, console, timing, feed, "delete")
+
+
+def request_delete(cfn, deployed: DeployedStack, console: Console) -> None:
+    """Ask CloudFormation to delete the stack and note it; an error for a stack that is gone anyway
+    (some targets report a resource already deleted out of band) is a warning, not a failure."""
+    try:
+        cfn.delete_stack(StackName=deployed.stack_id)
+    except ClientError as exc:
+        current = describe(cfn, deployed.stack_id)
+        if current is not None and current.state is not State.ABSENT:
+            raise
+        console.warn(f"The delete request reported {code(exc) or 'an error'} ({message(exc)}), "
+                      f"yet stack {deployed.name} is gone.")
+    console.record(f"deleted stack {deployed.name}")
