@@ -225,3 +225,35 @@ def test_status_compares_the_live_code_sha256_not_only_the_stack_parameter(
     assert "stack parameter same as local source" in lines["hello"]
     assert "live code differs from local source" in lines["hello"]
     assert "live code same as local source" in lines["data_processor"]
+
+
+# --- L11: stdout closed mid-deploy ------------------------------------------------------------------
+
+
+def test_a_deploy_whose_stdout_is_closed_still_hardens_and_writes_its_outputs(project, moto_endpoint,
+                                                                             aws_clients):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `infragen deploy … | head -0`: nobody reads stdout
+    outputs_file = project.parent / "outputs.json"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "infragen", "deploy", "--config", str(project), "--yes",
+             "--endpoint-url", moto_endpoint, "--wait-timeout", "60", "--outputs-file", str(outputs_file)],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ))
+    finally:
+        os.close(write_end)
+
+    assert done.returncode == 0, done.stderr
+    assert "stdout was closed" in done.stderr and "Traceback" not in done.stderr
+    assert "Stack infragen-dev: CREATE_COMPLETE." in done.stderr  # progress went on, on stderr
+    assert json.loads(outputs_file.read_text())["stack"] == STACK
+    vpc_id = [r["PhysicalResourceId"] for r in aws_clients.cloudformation.list_stack_resources(
+        StackName=STACK)["StackResourceSummaries"] if r["LogicalResourceId"] == "Vpc"][0]
+    [group] = aws_clients.ec2.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    assert group["IpPermissions"] == [] and group["IpPermissionsEgress"] == []
