@@ -70,9 +70,17 @@ class Console:
             why = (f"--yes does not answer it (only {needs_own_flag} does)" if self.assume_yes
                    else "no terminal to ask on")
             raise Aborted(f"{question} — {why}; {self.changed_so_far()}.", hint=refuse_hint)
-        to_stderr = {"err": True} if self._stdout_closed else {}  # the prompt must be seen
-        if not click.confirm(question, default=False, **to_stderr):
+        if not self._ask(question):
             raise Aborted(f"Cancelled; {self.changed_so_far()}.")
+
+    def _ask(self, question: str) -> bool:
+        """click's prompt, on stderr once stdout is closed (the question must be seen)."""
+        if not self._stdout_closed:
+            try:
+                return click.confirm(question, default=False)
+            except BrokenPipeError:
+                self._stdout_gone()
+        return click.confirm(question, default=False, err=True)
 
     @contextmanager
     def reporting_changes(self) -> Iterator[None]:

@@ -54,3 +54,18 @@ def test_a_closed_stdout_moves_progress_to_stderr_and_carries_on():
     text = err.getvalue()
     assert "stdout was closed" in text and text.count("stdout was closed") == 1
     assert "first" in text and "second" in text
+
+
+def test_a_prompt_after_stdout_closed_is_asked_on_stderr(monkeypatch):
+    asked = []
+
+    def confirm(question, default, err=False):
+        if not err:
+            raise BrokenPipeError(32, "Broken pipe")
+        asked.append(question)
+        return True
+
+    monkeypatch.setattr(click, "confirm", confirm)
+    console = Console(interactive=lambda: True, out=io.StringIO(), err=io.StringIO())
+    console.confirm("Deploy?", refuse_hint="")
+    assert asked == ["Deploy?"] and "stdout was closed" in console.err.getvalue()

@@ -189,9 +189,14 @@ def diff_template(
         try:
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
         except changeset.NoChanges:
-            _say_no_changes(console, deployed)
-            return []
-        changeset.discard(cfn, change_set)
+            if not stacks.parameter_differences(deployed, request.parameters, new_template):
+                _say_no_changes(console, deployed)
+                return []
+            changes = []  # infragen's comparison wins, as in a deploy: the parameters are shown
+            console.warn(f"The change set for stack {name} came back empty, yet parameters differ "
+                         f"from the deployed stack; a deploy applies them with a direct update.")
+        else:
+            changeset.discard(cfn, change_set)
     return _show_review(changes, old_template, new_template, deployed, request, console)
 
 

@@ -125,3 +125,18 @@ def test_yes_alone_does_not_delete_a_rollback_complete_stack(cfn, yes_console, c
         run(cfn, yes_console, clock, tpl=NEW)  # no delete_stack queued: the stubber fails if it is called
     assert "only --replace-failed" in refused.value.message
     assert "--replace-failed" in refused.value.hint and refused.value.exit_code == 4
+
+
+def test_diff_shows_differing_parameters_although_the_change_set_is_empty(cfn, console, clock):
+    from infragen.deploy.flow import diff_template
+    from tests.deploy.test_flow import request
+
+    expect_describe(cfn, "UPDATE_COMPLETE", outputs=OUTPUTS, params={"CodeKey": "new.zip"})
+    cfn.stub.add_response("get_template", {"TemplateBody": json.dumps(WITH_PARAMETER)})
+    cfn.stub.add_response("create_change_set", {"Id": CS_ARN, "StackId": STACK_ID})
+    cfn.stub.add_response("describe_change_set", change_set_response("FAILED", reason=EMPTY))
+    cfn.stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ARN})
+    rows = diff_template(cfn, request(WITH_PARAMETER, parameters={"CodeKey": "old.zip"}), console,
+                         sleep=clock.sleep, clock=clock)
+    assert [(r.action, r.logical_id) for r in rows] == [("Modify", "Fn")]
+    assert "No changes" not in console.text
