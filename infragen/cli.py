@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
+from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
@@ -44,6 +44,14 @@ def reports_errors(command):
                 sys.exit(EXIT_INTERRUPTED)
             click.echo(click.style("Error: no answer at the prompt (end of input).", fg="red"), err=True)
             sys.exit(EXIT_ABORTED)
+        except BrokenPipeError:
+            # Safety net: stdout's reader went away in a command that does not carry on without it.
+            from infragen.console import silence_stdout
+
+            silence_stdout()
+            click.echo("Error: stdout was closed before the command finished; its output is incomplete.",
+                       err=True)
+            sys.exit(EXIT_FAILED)
         except OSError as exc:
             # Safety net: a file that could not be read or written (a missing folder, no permission).
             if exc.filename is None:

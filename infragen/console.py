@@ -101,11 +101,11 @@ class Console:
         """stdout's reader went away: keep going, send the rest to stderr, say so once."""
         self._stdout_closed.append(True)
         if self.out is None:
-            _silence_stdout()
+            silence_stdout()
         self.warn("stdout was closed; infragen carries on and writes its progress here.")
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point file descriptor 1 at /dev/null, so that flushing at exit cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
