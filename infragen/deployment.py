@@ -85,7 +85,7 @@ def ensure_bootstrap(clients, cfg: EnvConfig, console: Console, options: DeployO
 def _recreate_bootstrap(cfn, deployed: stacks.DeployedStack, bucket: str, console: Console,
                         options: DeployOptions) -> None:
     from infragen.deploy.polling import Timing
-    from infragen.deploy.preflight import delete_to_recreate
+    from infragen.deploy.preflight import delete_and_wait
 
     console.warn(f"The artifact bucket {bucket} of stack {deployed.name} does not exist: it was "
                  f"deleted outside CloudFormation, and no update of the stack brings it back. "
@@ -95,8 +95,8 @@ def _recreate_bootstrap(cfn, deployed: stacks.DeployedStack, bucket: str, consol
         console.confirm(f"Delete stack {deployed.name} and create it again?",
                         refuse_hint=recovery_hint(deployed.name), needs_own_flag="--replace-failed")
     with aws_errors(f"Deleting stack {deployed.name}"):
-        delete_to_recreate(cfn, deployed, console,
-                           Timing(options.wait_timeout_s, options.poll_interval_s))
+        delete_and_wait(cfn, deployed, console,
+                           Timing(options.wait_timeout_s, options.poll_interval_s), gone_already=True)
 
 
 def deployed_artifact_bucket(cfn, cfg: EnvConfig) -> str | None:

@@ -258,7 +258,8 @@ def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> N
 
     cfn = clients.cloudformation
     bucket = deployed_artifact_bucket(cfn, cfg)
-    if bucket and not bucket_exists(clients.s3, bucket):
+    gone = bool(bucket) and not bucket_exists(clients.s3, bucket)
+    if gone:
         console.warn(f"The artifact bucket {bucket} is already gone (deleted outside CloudFormation).")
         bucket = None
     console.confirm(f"Delete the artifact stack {cfg.bootstrap_stack}"
@@ -268,7 +269,8 @@ def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> N
         emptied = empty_bucket(clients.s3, bucket)
         console.record(f"emptied s3://{bucket}")
         console.echo(f"Emptied s3://{bucket} ({emptied} object versions).")
-    destroy_stack(cfn, cfg.bootstrap_stack, replace(console, assume_yes=True), wait_timeout)
+    destroy_stack(cfn, cfg.bootstrap_stack, replace(console, assume_yes=True), wait_timeout,
+                  gone_already=gone)
 
 
 def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict,

@@ -12,7 +12,7 @@ from infragen.console import Console
 from infragen.deploy import changeset, review, stacks
 from infragen.deploy.aws_errors import aws_errors, code, message
 from infragen.deploy.polling import Timing
-from infragen.deploy.preflight import prepare_stack, request_delete
+from infragen.deploy.preflight import delete_and_wait, prepare_stack
 from infragen.deploy.stack_status import State
 from infragen.deploy.table import table
 from infragen.deploy.watch import EventFeed, watch
@@ -207,10 +207,15 @@ def destroy(
     timeout_s: float,
     *,
     poll_interval_s: float = 2.0,
+    gone_already: bool = False,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
 ) -> None:
-    """Delete the stack and every resource it owns, after confirmation; wait (bounded) for the end."""
+    """Delete the stack and every resource it owns, after confirmation; wait (bounded) for the end.
+
+    `gone_already`: some resources were deleted out of band; ones CloudFormation then fails to
+    delete are retained rather than leaving the stack DELETE_FAILED.
+    """
     timing = Timing(timeout_s, poll_interval_s, sleep=sleep, clock=clock)
     with aws_errors(f"Deleting stack {stack_name}"):
         deployed = stacks.describe(cfn, stack_name)
@@ -221,11 +226,7 @@ def destroy(
             f"Delete stack {stack_name} ({deployed.status}) and all its resources?",
             refuse_hint="Re-run with --yes to delete without a prompt.",
         )
-        feed = EventFeed(cfn, deployed.stack_id)
-        feed.mark()
-        request_delete(cfn, deployed, console)
-        console.echo(f"Deleting stack {stack_name}…")
-        watch(cfn, deployed, console, timing, feed, "delete")
+        delete_and_wait(cfn, deployed, console, timing, gone_already=gone_already)
     console.echo(f"Stack {stack_name} deleted.", fg="green")
 
 

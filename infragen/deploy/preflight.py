@@ -12,7 +12,7 @@ from infragen.deploy.polling import Deadline, Timing, poll
 from infragen.deploy.stacks import DeployedStack, describe
 from infragen.deploy.stack_status import State
 from infragen.deploy.watch import EventFeed, describe_failure, root_cause, watch
-from infragen.errors import AwsError, Interrupted, WaitTimeout
+from infragen.errors import AwsError, DeployFailed, Interrupted, WaitTimeout
 
 
 def prepare_stack(
@@ -72,17 +72,41 @@ def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing:
             refuse_hint="Re-run with --replace-failed to delete and recreate it, or delete it with `infragen destroy`.",
             needs_own_flag="--replace-failed",
         )
-    delete_to_recreate(cfn, deployed, console, timing, feed)
+    delete_and_wait(cfn, deployed, console, timing, feed)
 
 
-def delete_to_recreate(cfn, deployed: DeployedStack, console: Console, timing: Timing,
-                       feed: EventFeed | None = None) -> None:
-    """Delete the stack (consent already given) and wait, so that the deploy can create it anew."""
+def delete_and_wait(cfn, deployed: DeployedStack, console: Console, timing: Timing,
+                       feed: EventFeed | None = None, *, gone_already: bool = False) -> None:
+    """Delete the stack (consent already given) and wait (bounded) until it is gone.
+
+    `gone_already`: its resources were deleted out of band (an artifact bucket), so any that
+    CloudFormation then fails to delete are retained in a second delete instead of failing.
+    """
     feed = feed or EventFeed(cfn, deployed.stack_id)
     console.echo(f"Deleting stack {deployed.name}…")
     feed.mark()
     request_delete(cfn, deployed, console)
-    watch(cfn, deployed, console, timing, feed, "delete")
+    try:
+        watch(cfn, deployed, console, timing, feed, "delete")
+    except DeployFailed:
+        stuck = _failed_to_delete(cfn, deployed) if gone_already else []
+        if not stuck:
+            raise
+        console.warn(f"Stack {deployed.name} could not delete {', '.join(stuck)} (gone out of band "
+                     f"with the bucket); deleting the stack again without them.")
+        feed.mark()
+        cfn.delete_stack(StackName=deployed.stack_id, RetainResources=stuck)
+        watch(cfn, deployed, console, timing, feed, "delete")
+
+
+def _failed_to_delete(cfn, deployed: DeployedStack) -> list[str]:
+    """Logical ids CloudFormation failed to delete, when the stack ended DELETE_FAILED."""
+    current = describe(cfn, deployed.stack_id)
+    if current is None or current.status != "DELETE_FAILED":
+        return []
+    return [summary["LogicalResourceId"]
+            for page in cfn.get_paginator("list_stack_resources").paginate(StackName=deployed.stack_id)
+            for summary in page["StackResourceSummaries"] if summary["ResourceStatus"] == "DELETE_FAILED"]
 
 
 def request_delete(cfn, deployed: DeployedStack, console: Console) -> None:

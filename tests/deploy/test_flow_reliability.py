@@ -140,3 +140,34 @@ def test_diff_shows_differing_parameters_although_the_change_set_is_empty(cfn, c
                          sleep=clock.sleep, clock=clock)
     assert [(r.action, r.logical_id) for r in rows] == [("Modify", "Fn")]
     assert "No changes" not in console.text
+
+
+# --- H3 on AWS: a stack whose bucket vanished may end DELETE_FAILED -----------------------------------
+
+
+def test_a_stack_whose_resources_are_gone_is_deleted_retaining_what_failed(cfn, yes_console, clock):
+    from infragen.deploy.flow import destroy
+
+    def resource(logical, status):
+        return {"LogicalResourceId": logical, "PhysicalResourceId": f"phys-{logical}", "ResourceType": "AWS::S3::Bucket",
+                "LastUpdatedTimestamp": "2026-11-27T12:00:00Z", "ResourceStatus": status}
+
+    mark = events_response(event("m", "CREATE_COMPLETE", seconds=-5))
+    expect_describe(cfn, "CREATE_COMPLETE")
+    cfn.stub.add_response("describe_stack_events", mark, {"StackName": STACK_ID})
+    cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stacks", stacks_response("DELETE_FAILED"), {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", events_response(
+        event("d2", "DELETE_FAILED", seconds=9),
+        event("d1", "DELETE_FAILED", "Bucket", seconds=5, reason="The specified bucket does not exist")))
+    cfn.stub.add_response("describe_stacks", stacks_response("DELETE_FAILED"), {"StackName": STACK_ID})
+    cfn.stub.add_response("list_stack_resources", {"StackResourceSummaries": [
+        resource("Bucket", "DELETE_FAILED"), resource("Policy", "DELETE_COMPLETE")]}, {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", events_response(event("d2", "DELETE_FAILED", seconds=9)))
+    cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID, "RetainResources": ["Bucket"]})
+    cfn.stub.add_response("describe_stacks", stacks_response("DELETE_COMPLETE"), {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", events_response(event("d3", "DELETE_COMPLETE", seconds=20)))
+
+    destroy(cfn, STACK, yes_console, 600, poll_interval_s=5, gone_already=True, sleep=clock.sleep, clock=clock)
+    assert "deleting the stack again without them" in yes_console.warnings
+    assert f"Stack {STACK} deleted." in yes_console.text
