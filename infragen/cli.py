@@ -8,12 +8,16 @@ from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
+from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
     show_default=True, help="Stack configuration file.")
 ENV_OPTION = click.option("--env", "env_name", help="Environment (default: the first in the config).")
+REPLACE_FAILED_OPTION = click.option(
+    "--replace-failed", is_flag=True,
+    help="Delete and recreate a stack that cannot be updated: its creation failed "
+         "(ROLLBACK_COMPLETE), or its artifact bucket was deleted. --yes alone never deletes a stack.")
 
 
 def wait_option(default_s: int):
@@ -40,6 +44,14 @@ def reports_errors(command):
                 sys.exit(EXIT_INTERRUPTED)
             click.echo(click.style("Error: no answer at the prompt (end of input).", fg="red"), err=True)
             sys.exit(EXIT_ABORTED)
+        except BrokenPipeError:
+            # Safety net: stdout's reader went away in a command that does not carry on without it.
+            from infragen.console import silence_stdout
+
+            silence_stdout()
+            click.echo("Error: stdout was closed before the command finished; its output is incomplete.",
+                       err=True)
+            sys.exit(EXIT_FAILED)
         except OSError as exc:
             # Safety net: a file that could not be read or written (a missing folder, no permission).
             if exc.filename is None:
@@ -117,8 +129,7 @@ def lint(config_path, templates_dir):
 @CONFIG_OPTION
 @ENV_OPTION
 @click.option("--yes", "-y", is_flag=True, help="Deploy without asking (needed without a terminal).")
-@click.option("--replace-failed", is_flag=True,
-              help="Delete and recreate a stack whose creation failed (ROLLBACK_COMPLETE).")
+@REPLACE_FAILED_OPTION
 @wait_option(1800)
 @click.option("--outputs-file", type=click.Path(path_type=Path), help="Also write outputs as JSON.")
 @target_options
@@ -189,14 +200,16 @@ def destroy(config_path, env_name, yes, include_bootstrap, wait_timeout, target_
 @CONFIG_OPTION
 @ENV_OPTION
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@REPLACE_FAILED_OPTION
 @wait_option(1800)
 @target_options
 @reports_errors
-def bootstrap(config_path, env_name, yes, wait_timeout, target_flags):
-    """Create or update the artifact bucket stack."""
+def bootstrap(config_path, env_name, yes, replace_failed, wait_timeout, target_flags):
+    """Create or update the artifact bucket stack (recreate it if its bucket was deleted)."""
     from infragen import stack_commands
 
-    sys.exit(stack_commands.bootstrap(config_path, env_name, yes, target_flags, wait_timeout))
+    sys.exit(stack_commands.bootstrap(config_path, env_name, yes, target_flags, wait_timeout,
+                                      replace_failed))
 
 
 @cli.command()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, TextIO
+from typing import Callable, Iterator, TextIO
 
 import click
 
-from infragen.errors import Aborted
+from infragen.errors import Aborted, InfragenError, Interrupted
 
 
 def stdin_is_terminal() -> bool:
@@ -19,26 +21,95 @@ def stdin_is_terminal() -> bool:
 class Console:
     """Writes progress to stdout, problems to stderr, and asks before risky actions.
 
-    `assume_yes` answers every confirmation with yes (`--yes`). Without it and without a
-    terminal on stdin, a confirmation refuses instead of hanging.
+    `assume_yes` answers every confirmation with yes (`--yes`), except the ones that need their
+    own flag. Without it and without a terminal on stdin, a confirmation refuses instead of
+    hanging. `done` is the journal of changes made so far (shared by copies made with
+    `dataclasses.replace`), so that no message claims "nothing was changed" after something was.
+    If stdout is closed (`| head`), progress continues on stderr and the command carries on.
     """
 
     assume_yes: bool = False
     out: TextIO | None = None
     err: TextIO | None = None
     interactive: Callable[[], bool] = field(default=lambda: stdin_is_terminal())
+    done: list[str] = field(default_factory=list)
+    _stdout_closed: list[bool] = field(default_factory=list, repr=False)
 
     def echo(self, message: str = "", **style) -> None:
-        click.echo(click.style(message, **style) if style else message, file=self.out)
+        text = click.style(message, **style) if style else message
+        if not self._stdout_closed:
+            try:
+                click.echo(text, file=self.out)
+                return
+            except BrokenPipeError:
+                self._stdout_gone()
+        click.echo(text, file=self.err or sys.stderr)
 
     def warn(self, message: str) -> None:
         click.echo(click.style(message, fg="yellow"), file=self.err or sys.stderr)
 
-    def confirm(self, question: str, *, refuse_hint: str) -> None:
-        """Return if the user agrees; raise Aborted otherwise."""
-        if self.assume_yes:
+    def record(self, change: str) -> None:
+        """Note a change made on the target (a stack created, zips uploaded, …)."""
+        self.done.append(change)
+
+    def changed_so_far(self) -> str:
+        """"nothing was changed", or the changes already made."""
+        if not self.done:
+            return "nothing was changed"
+        return f"already changed: {'; '.join(self.done)} (nothing else was changed)"
+
+    def confirm(self, question: str, *, refuse_hint: str, needs_own_flag: str | None = None) -> None:
+        """Return if the user agrees; raise Aborted otherwise.
+
+        `needs_own_flag` names the option that alone may answer this question without a prompt:
+        `--yes` does not (e.g. deleting a stack during a deploy needs `--replace-failed`).
+        """
+        if self.assume_yes and not needs_own_flag:
             return
-        if not self.interactive():
-            raise Aborted(f"{question} — no terminal to ask on.", hint=refuse_hint)
-        if not click.confirm(question, default=False):
-            raise Aborted("Cancelled; nothing was changed.")
+        if self.assume_yes or not self.interactive():
+            why = (f"--yes does not answer it (only {needs_own_flag} does)" if self.assume_yes
+                   else "no terminal to ask on")
+            raise Aborted(f"{question} — {why}; {self.changed_so_far()}.", hint=refuse_hint)
+        if not self._ask(question):
+            raise Aborted(f"Cancelled; {self.changed_so_far()}.")
+
+    def _ask(self, question: str) -> bool:
+        """click's prompt, on stderr once stdout is closed (the question must be seen)."""
+        if not self._stdout_closed:
+            try:
+                return click.confirm(question, default=False)
+            except BrokenPipeError:
+                self._stdout_gone()
+        return click.confirm(question, default=False, err=True)
+
+    @contextmanager
+    def reporting_changes(self) -> Iterator[None]:
+        """Errors (and Ctrl-C) raised inside say which changes were already made before them."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise Interrupted("Interrupted." + (f" Before that, {self.changed_so_far()}." if self.done
+                                                else "")) from None
+        except Aborted:
+            raise  # its message already says what changed
+        except InfragenError as exc:
+            if self.done:
+                exc.message = f"{exc.message}\n  Before this failed, {self.changed_so_far()}."
+            raise
+
+    def _stdout_gone(self) -> None:
+        """stdout's reader went away: keep going, send the rest to stderr, say so once."""
+        self._stdout_closed.append(True)
+        if self.out is None:
+            silence_stdout()
+        self.warn("stdout was closed; infragen carries on and writes its progress here.")
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that flushing at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests, embedded)
+        pass

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from infragen.artifact_bucket import bucket_exists, recovery_hint
 from infragen.config import EnvConfig
 from infragen.console import Console
 from infragen.deploy import stacks
@@ -55,13 +56,25 @@ def code_parameters(bucket: str, artifacts: dict[str, Artifact]) -> dict[str, st
             **{code_key_parameter(name): a.key for name, a in artifacts.items()}}
 
 
-def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptions) -> str:
-    """Create or update the artifact-bucket stack; return the bucket name read from it."""
+def ensure_bootstrap(clients, cfg: EnvConfig, console: Console, options: DeployOptions) -> str:
+    """Create or update the artifact-bucket stack; return the bucket name read from it.
+
+    A stack whose bucket was deleted outside CloudFormation is drift no update repairs: with
+    consent (`--replace-failed`, or "y" at the prompt) it is deleted and created again.
+    """
+    cfn = clients.cloudformation
+    with aws_errors(f"Reading stack {cfg.bootstrap_stack}"):
+        deployed = stacks.describe(cfn, cfg.bootstrap_stack)
+    if deployed and deployed.state is State.READY:
+        bucket = deployed.outputs.get(ARTIFACT_BUCKET_OUTPUT) or deployed_artifact_bucket(cfn, cfg)
+        if bucket and not bucket_exists(clients.s3, bucket):
+            _recreate_bootstrap(cfn, deployed, bucket, console, options)
+            deployed = None
     outcome = deploy_template(cfn, DeployRequest(
         stack_name=cfg.bootstrap_stack, template_body=bootstrap_template(),
         tags={"infragen:stack": cfg.bootstrap_stack}, replace_failed=options.replace_failed,
         wait_timeout_s=options.wait_timeout_s, poll_interval_s=options.poll_interval_s,
-    ), console)
+    ), console, deployed=deployed)
     bucket = outcome.outputs.get(ARTIFACT_BUCKET_RESOURCE if outcome.outputs_are_resources
                                  else ARTIFACT_BUCKET_OUTPUT)
     if not bucket:
@@ -69,6 +82,23 @@ def ensure_bootstrap(cfn, cfg: EnvConfig, console: Console, options: DeployOptio
                        hint=f"inspect it with `aws cloudformation describe-stack-resources "
                             f"--stack-name {cfg.bootstrap_stack}`, or delete it and deploy again")
     return bucket
+
+
+def _recreate_bootstrap(cfn, deployed: stacks.DeployedStack, bucket: str, console: Console,
+                        options: DeployOptions) -> None:
+    from infragen.deploy.polling import Timing
+    from infragen.deploy.preflight import delete_and_wait
+
+    console.warn(f"The artifact bucket {bucket} of stack {deployed.name} does not exist: it was "
+                 f"deleted outside CloudFormation, and no update of the stack brings it back. "
+                 f"The stack must be deleted and created again (nothing more is lost: the bucket "
+                 f"is gone already).")
+    if not options.replace_failed:
+        console.confirm(f"Delete stack {deployed.name} and create it again?",
+                        refuse_hint=recovery_hint(deployed.name), needs_own_flag="--replace-failed")
+    with aws_errors(f"Deleting stack {deployed.name}"):
+        delete_and_wait(cfn, deployed, console,
+                           Timing(options.wait_timeout_s, options.poll_interval_s), gone_already=True)
 
 
 def deployed_artifact_bucket(cfn, cfg: EnvConfig) -> str | None:
@@ -155,9 +185,11 @@ def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, conso
         """Only when something changes: lint, bootstrap, upload."""
         lint_gate(rendered, f"{cfg.env}.json (rendered)", clients.target.region,
                   root / STATE_DIR, console)
-        bucket = ensure_bootstrap(cfn, cfg, console, options)
+        bucket = ensure_bootstrap(clients, cfg, console, options)
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
-        upload_all(clients.s3, bucket, artifacts, console)
+        uploaded = upload_all(clients.s3, bucket, artifacts, console)
+        if uploaded:
+            console.record(f"uploaded {uploaded} zip(s) to s3://{bucket}")
         request = with_template_url(request, cfg, clients.s3, bucket, clients.target.region, console)
         return replace(request, parameters=code_parameters(bucket, artifacts))
 
@@ -169,4 +201,9 @@ def write_outputs_file(path: Path, outcome: DeployOutcome, outputs: dict[str, st
     document = {"stack": outcome.stack_name, "status": outcome.status, "outputs": outputs}
     if outcome.outputs_are_resources:
         document["physicalIds"] = outcome.outputs
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:  # checked before the deploy; this is a change since then
+        raise UsageError(f"stack {outcome.stack_name} is deployed, but --outputs-file {path} could "
+                         f"not be written: {exc.strerror or exc}",
+                         hint="`infragen status` shows the outputs") from None

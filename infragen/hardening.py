@@ -1,17 +1,21 @@
-"""Settings CloudFormation cannot express, applied by the CLI after a deploy."""
+"""Settings CloudFormation cannot express, applied and verified by the CLI after every deploy."""
 
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infragen.deploy.aws_errors import code, kind_of_failure, message
 from infragen.errors import AwsError
+
+_RERUN = "the stack is deployed; run `infragen harden` to finish"
 
 
 def lock_down_default_security_group(ec2, vpc_id: str) -> int:
-    """Remove every rule of the VPC's default security group; return how many were removed.
+    """Verify the VPC's default security group has no rules, removing any; return how many were removed.
 
     CloudFormation cannot manage a VPC's default group, yet anything launched without an explicit
-    group lands in it and may talk to everything else there. Idempotent: a second call removes 0.
+    group lands in it and may talk to everything else there. One describe call when it is
+    already locked down; idempotent.
     """
     try:
         groups = ec2.describe_security_groups(Filters=[
@@ -27,8 +31,25 @@ def lock_down_default_security_group(ec2, vpc_id: str) -> int:
                                                  IpPermissions=group["IpPermissionsEgress"])
                 removed += len(group["IpPermissionsEgress"])
     except (ClientError, BotoCoreError) as exc:
-        reason = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else str(exc)
-        raise AwsError(f"could not lock down the default security group of {vpc_id}: {reason}",
-                       hint="the stack is deployed; grant ec2:DescribeSecurityGroups and "
-                            "ec2:RevokeSecurityGroupIngress/Egress, then run `infragen harden`") from None
+        raise hardening_error(exc, vpc_id) from None
     return removed
+
+
+def hardening_error(exc: ClientError | BotoCoreError, vpc_id: str) -> AwsError:
+    """The failure as the user must act on it: permissions only when AWS said so."""
+    what = f"could not lock down the default security group of {vpc_id}"
+    kind = kind_of_failure(exc)
+    if kind == "denied":
+        return AwsError(f"{what}: access denied ({code(exc)})",
+                        hint=f"{_RERUN} once your identity has ec2:DescribeSecurityGroups and "
+                             "ec2:RevokeSecurityGroupIngress/Egress")
+    if kind == "credentials":
+        return AwsError(f"{what}: the credentials were refused ({code(exc)})",
+                        hint=f"{_RERUN} with valid credentials")
+    if kind == "unreachable":
+        return AwsError(f"{what}: EC2 could not be reached ({exc})",
+                        hint=f"{_RERUN} once the connection is back")
+    if kind == "throttled":
+        return AwsError(f"{what}: throttled by EC2 ({code(exc)})", hint=f"{_RERUN} in a minute")
+    detail = f"{code(exc)}: {message(exc)}" if isinstance(exc, ClientError) else str(exc)
+    return AwsError(f"{what}: {detail}", hint=_RERUN)

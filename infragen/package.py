@@ -165,7 +165,9 @@ def _s3_error(exc: ClientError, action: str, bucket: str, location: str, needed:
             hint=f"On bucket {bucket!r}, your AWS identity needs {needed}.",
         )
     if error == "NoSuchBucket":
-        return AwsError(f"Artifact bucket {bucket!r} does not exist.", hint="Create it, or set another bucket.")
+        return AwsError(f"Artifact bucket {bucket!r} does not exist (deleted outside CloudFormation).",
+                        hint="`infragen bootstrap --replace-failed` recreates its stack and bucket "
+                             "(same name); then run this command again.")
     if error.startswith("KMS."):
         return AwsError(f"KMS refused to encrypt {location}: {error}.",
                         hint="Check the bucket's default encryption key and its key policy.")

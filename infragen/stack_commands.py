@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -33,35 +34,47 @@ def _show_outputs(console: Console, template: dict, outcome_outputs: dict, are_r
 def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: bool,
            wait_timeout: float, outputs_file: Path | None, target_flags: dict) -> int:
     from infragen.deployment import DeployOptions, deploy_environment, write_outputs_file
-    from infragen.errors import UsageError
+    from infragen.errors import AwsError
+    from infragen.output_paths import require_writable_file
     from infragen.render import stack_template
 
     cfg = load_env(config_path, env_name)
-    if outputs_file and not outputs_file.resolve().parent.is_dir():
-        raise UsageError(f"--outputs-file {outputs_file}: folder {outputs_file.parent} does not exist",
-                         hint="create it, or pick another path; nothing was deployed")
+    if outputs_file:
+        require_writable_file(outputs_file, "--outputs-file")
     rendered = stack_template(cfg)
+    template = json.loads(rendered)
     console = Console(assume_yes=yes)
     options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)
-    with target_clients(cfg, config_path, console, target_flags) as clients:
+    with console.reporting_changes(), target_clients(cfg, config_path, console, target_flags) as clients:
         console.echo(f"Deploying {describe_target(clients, cfg)}")
         outcome = deploy_environment(clients, cfg, rendered, project_root(config_path), console,
                                      options)
-        if outcome.changed:
-            _harden(clients, cfg, outcome, console)
-        outputs = _show_outputs(console, json.loads(rendered), outcome.outputs, outcome.outputs_are_resources,
+        hardening_failed = None
+        try:  # on every deploy, no-op included: verified, not inferred from "something changed"
+            _harden(clients, cfg, template, outcome, console)
+        except AwsError as exc:
+            hardening_failed = exc  # reported after the outputs, which are still shown and written
+        outputs = _show_outputs(console, template, outcome.outputs, outcome.outputs_are_resources,
                                 clients.target.region)
-    if outputs_file:
-        write_outputs_file(outputs_file, outcome, outputs)
-        console.echo(f"Outputs written to {outputs_file}")
+        if outputs_file:
+            write_outputs_file(outputs_file, outcome, outputs)
+            console.echo(f"Outputs written to {outputs_file}")
+        if hardening_failed:
+            raise hardening_failed
     return EXIT_OK
 
 
-def _harden(clients, cfg, outcome, console: Console) -> None:
-    """Apply what CloudFormation cannot: lock down the VPC's default security group."""
+def _harden(clients, cfg, template: dict, outcome, console: Console) -> None:
+    """Verify (and apply) what CloudFormation cannot: the VPC's default security group has no rules.
+
+    One DescribeSecurityGroups call when it holds; the VPC id comes from the physical ids the
+    deploy already read, else from one listing of the stack's resources.
+    """
     from infragen.function_env import stack_resolver
     from infragen.stack.names import VPC_RESOURCE
 
+    if VPC_RESOURCE not in template.get("Resources", {}):
+        return
     vpc_id = (outcome.outputs.get(VPC_RESOURCE) if outcome.outputs_are_resources
               else stack_resolver(clients.cloudformation, cfg.stack_name)(VPC_RESOURCE))
     if vpc_id:
@@ -73,8 +86,11 @@ def _lock_down(clients, vpc_id: str, console: Console) -> None:
 
     removed = lock_down_default_security_group(clients.ec2, vpc_id)
     if removed:
+        console.record(f"removed {removed} rule(s) from the default security group of {vpc_id}")
         console.echo(f"Locked down the default security group of {vpc_id} "
                      f"({removed} rule(s) removed).")
+    else:
+        console.echo(f"Verified: the default security group of {vpc_id} has no rules.")
 
 
 def harden(config_path: Path, env_name: str | None, target_flags: dict) -> int:
@@ -133,7 +149,6 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.watch import format_event
     from infragen.deployment import build_artifacts
-    from infragen.stack.names import code_key_parameter
 
     cfg = load_env(config_path, env_name)
     console = Console()
@@ -155,13 +170,47 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
                 outputs, are_resources = stacks.physical_ids(cfn, deployed.stack_id), True
                 template = stacks.deployed_template(cfn, deployed.stack_id)
         _show_outputs(console, template, outputs, are_resources, clients.target.region)
+        code_lines = _code_status(clients, cfg, deployed, outputs if are_resources else None,
+                                  build_artifacts(cfg, project_root(config_path)))
     console.echo("Code:")
-    local = build_artifacts(cfg, project_root(config_path))
-    for name, artifact in local.items():
-        live = deployed.parameters.get(code_key_parameter(name), "?")
-        same = "same as local source" if live == artifact.key else "differs from local source"
-        console.echo(f"  {name}: {live} ({same})")
+    for line in code_lines:
+        console.echo(line)
     return EXIT_OK
+
+
+def _code_status(clients, cfg, deployed, physical: dict | None, local: dict) -> list[str]:
+    """Per function: the stack's code key and the live function's CodeSha256, each against the local zip.
+
+    The key says what the stack asked for; CodeSha256 (base64 sha256 of the zip Lambda runs)
+    says what actually runs, which differs after an update that did not apply or an out-of-band
+    code change.
+    """
+    from infragen.deploy.aws_errors import aws_errors
+    from infragen.errors import AwsError
+    from infragen.function_env import stack_resolver
+    from infragen.stack.names import code_key_parameter, function_logical_id
+
+    resolve = (lambda logical_id: physical.get(logical_id)) if physical is not None else \
+        stack_resolver(clients.cloudformation, cfg.stack_name)
+    lam = clients._client("lambda")  # created only here: no other command needs Lambda
+    lines = []
+    for name, artifact in local.items():
+        key = deployed.parameters.get(code_key_parameter(name), "?")
+        key_state = "same as local source" if key == artifact.key else "differs from local source"
+        try:
+            with aws_errors(f"Reading function {name}"):
+                function = resolve(function_logical_id(name))
+                live = (lam.get_function_configuration(FunctionName=function)["CodeSha256"]
+                        if function else None)
+        except AwsError as exc:
+            live_state = f"live code unknown: {exc.message}"
+        else:
+            local_sha = base64.b64encode(bytes.fromhex(artifact.sha256)).decode()
+            live_state = ("live code unknown: the function is not in the stack" if live is None
+                          else "live code same as local source" if live == local_sha
+                          else f"live code differs from local source (CodeSha256 {live})")
+        lines.append(f"  {name}: {key} (stack parameter {key_state}; {live_state})")
+    return lines
 
 
 def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstrap: bool,
@@ -170,7 +219,7 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
 
     cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
-    with target_clients(cfg, config_path, console, target_flags) as clients:
+    with console.reporting_changes(), target_clients(cfg, config_path, console, target_flags) as clients:
         if include_bootstrap:
             _refuse_bootstrap_in_use(clients.cloudformation, cfg, config_path)
         if clients.target.kind == "aws":
@@ -206,32 +255,43 @@ def _refuse_bootstrap_in_use(cfn, cfg, config_path: Path) -> None:
 
 
 def _destroy_bootstrap(clients, cfg, console: Console, wait_timeout: float) -> None:
-    """Empty the artifact bucket and delete its stack (after `_refuse_bootstrap_in_use`)."""
+    """Empty the artifact bucket and delete its stack (after `_refuse_bootstrap_in_use`).
+
+    A bucket already deleted outside CloudFormation is skipped, not an error: the stack still goes.
+    """
     from dataclasses import replace
 
+    from infragen.artifact_bucket import bucket_exists
     from infragen.deploy.flow import destroy as destroy_stack
     from infragen.deployment import deployed_artifact_bucket
     from infragen.package import empty_bucket
 
     cfn = clients.cloudformation
     bucket = deployed_artifact_bucket(cfn, cfg)
+    gone = bool(bucket) and not bucket_exists(clients.s3, bucket)
+    if gone:
+        console.warn(f"The artifact bucket {bucket} is already gone (deleted outside CloudFormation).")
+        bucket = None
     console.confirm(f"Delete the artifact stack {cfg.bootstrap_stack}"
                     + (f" and every object version in s3://{bucket}?" if bucket else "?"),
                     refuse_hint="re-run with --yes to delete without a prompt")
     if bucket:
-        console.echo(f"Emptied s3://{bucket} ({empty_bucket(clients.s3, bucket)} object versions).")
-    destroy_stack(cfn, cfg.bootstrap_stack, replace(console, assume_yes=True), wait_timeout)
+        emptied = empty_bucket(clients.s3, bucket)
+        console.record(f"emptied s3://{bucket}")
+        console.echo(f"Emptied s3://{bucket} ({emptied} object versions).")
+    destroy_stack(cfn, cfg.bootstrap_stack, replace(console, assume_yes=True), wait_timeout,
+                  gone_already=gone)
 
 
 def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: dict,
-              wait_timeout: float = 1800.0) -> int:
+              wait_timeout: float = 1800.0, replace_failed: bool = False) -> int:
     from infragen.deployment import DeployOptions, ensure_bootstrap
 
     cfg = load_env(config_path, env_name)
     console = Console(assume_yes=yes)
-    with target_clients(cfg, config_path, console, target_flags) as clients:
-        bucket = ensure_bootstrap(clients.cloudformation, cfg, console,
-                                  DeployOptions(wait_timeout_s=wait_timeout))
+    with console.reporting_changes(), target_clients(cfg, config_path, console, target_flags) as clients:
+        bucket = ensure_bootstrap(clients, cfg, console,
+                                  DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout))
     console.echo(f"Artifact bucket: {bucket}")
     return EXIT_OK
 
@@ -245,6 +305,10 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
 
     cfg = load_env(config_path, env_name)
     console = Console()
+    if out_dir:
+        from infragen.output_paths import require_writable_dir
+
+        require_writable_dir(out_dir, "--out")
     artifacts = build_artifacts(cfg, project_root(config_path))
     if out_dir:
         for artifact in artifacts.values():

@@ -71,3 +71,14 @@ def test_an_empty_secret_is_refused_before_any_emulator_or_aws_call(tmp_path):
                                       "--config", str(config), "--local"], input="\n")
     assert result.exit_code == 2 and "the secret value is empty" in result.output
     assert "Local emulator" not in result.output  # no in-process emulator was started for it
+
+
+def test_a_closed_stdout_is_a_message_and_exit_1_not_a_traceback():
+    @click.command()
+    @reports_errors
+    def prints():
+        raise BrokenPipeError(32, "Broken pipe")  # as a write to a pipe nobody reads any more
+
+    result = CliRunner().invoke(prints, [])
+    assert result.exit_code == 1, result.output
+    assert "stdout was closed" in result.output and "Traceback" not in result.output

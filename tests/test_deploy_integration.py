@@ -38,6 +38,7 @@ NO_OP_CALLS = [
     ("cloudformation", "DescribeStacks"),
     ("cloudformation", "GetTemplate"),
     ("cloudformation", "ListStackResources"),  # moto gives change-set stacks no Outputs
+    ("ec2", "DescribeSecurityGroups"),  # hardening verified on every deploy (the VPC id is listed above)
 ]
 _ROW = re.compile(r"^(Add|Modify|Remove|Import|Dynamic)\s{2,}(\S+)\s{2,}(AWS::\S+)")
 
@@ -237,7 +238,7 @@ def check_first_deploy(project, endpoint, aws_clients, api_log, lam) -> dict[str
 
 
 def check_noop_redeploy(project, endpoint, api_log) -> None:
-    """2. Nothing changed: three reads, no upload, no change set."""
+    """2. Nothing changed: four reads (hardening verified), no upload, no change set."""
     run = deploy(api_log, project, endpoint)
     assert run.exit_code == 0, run.output
     assert "No changes: stack infragen-dev is up to date" in run.output

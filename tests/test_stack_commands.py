@@ -4,6 +4,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from infragen.cli import cli
@@ -16,13 +17,28 @@ from infragen.stack_commands import _show_outputs
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_outputs_file_in_a_missing_folder_is_refused_before_anything_is_deployed(tmp_path):
+@pytest.mark.parametrize("make_path", [
+    lambda tmp: tmp / "nope" / "o.json",  # missing folder
+    lambda tmp: tmp,  # a folder
+    lambda tmp: Path("/proc/version"),  # a file that refuses writes
+    lambda tmp: (tmp / "f").write_text("x") and tmp / "f" / "o.json",  # below a file
+])
+def test_an_unwritable_outputs_file_is_refused_before_anything_is_deployed(tmp_path, make_path):
     # An unreachable endpoint: reaching the target at all would be exit 3, not 2.
     result = CliRunner().invoke(cli, [
         "deploy", "--config", str(ROOT / "infragen.toml"), "--yes",
-        "--endpoint-url", "http://127.0.0.1:9", "--outputs-file", str(tmp_path / "nope" / "o.json")])
+        "--endpoint-url", "http://127.0.0.1:9", "--outputs-file", str(make_path(tmp_path))])
     assert result.exit_code == 2, result.output
-    assert "--outputs-file" in result.output and "nothing was deployed" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    assert "--outputs-file" in result.output and "nothing was changed" in result.output
+
+
+def test_package_out_that_is_a_file_is_refused_before_anything_is_built(tmp_path):
+    (tmp_path / "zips").write_text("x")
+    result = CliRunner().invoke(cli, ["package", "--config", str(ROOT / "infragen.toml"),
+                                      "--out", str(tmp_path / "zips")])
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.output and "is not a folder" in result.output
 
 
 def test_derived_outputs_name_what_was_left_out():
@@ -64,7 +80,7 @@ def test_diff_and_bootstrap_bound_their_waits_by_wait_timeout(tmp_path, moto_end
                         lambda cfn, request, console: seen.append(request.wait_timeout_s) or [])
     assert CliRunner().invoke(cli, ["diff", *target, "--wait-timeout", "42"]).exit_code == 0
 
-    def deploy_template(cfn, request, console):
+    def deploy_template(cfn, request, console, deployed=None):
         seen.append(request.wait_timeout_s)
         return DeployOutcome(request.stack_name, False, "CREATE_COMPLETE", {"ArtifactBucketName": "b"})
 

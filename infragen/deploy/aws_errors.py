@@ -5,12 +5,17 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
 from infragen.errors import AwsError
 
 _THROTTLING = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+           "Forbidden", "403"}
+_BAD_CREDENTIALS = {"AuthFailure", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+                    "RequestExpired", "SignatureDoesNotMatch", "UnrecognizedClientException"}
 
 
 def code(exc: ClientError) -> str:
@@ -23,6 +28,21 @@ def message(exc: ClientError) -> str:
 
 def is_throttling(exc: ClientError) -> bool:
     return code(exc) in _THROTTLING
+
+
+def kind_of_failure(exc: BaseException) -> str:
+    """What a failed AWS call means for the user: "denied" (permissions), "credentials",
+    "unreachable" (no connection, timeouts), "throttled" or "other"."""
+    if isinstance(exc, ClientError):
+        error = code(exc)
+        if error in _DENIED:
+            return "denied"
+        if error in _BAD_CREDENTIALS:
+            return "credentials"
+        return "throttled" if error in _THROTTLING else "other"
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return "unreachable"
+    return "other"
 
 
 def is_missing_stack(exc: ClientError) -> bool:

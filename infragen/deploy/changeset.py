@@ -55,10 +55,11 @@ def create(
     """
     kind = "UPDATE" if update else "CREATE"
     template = {"TemplateURL": template_url} if template_url else {"TemplateBody": template_body}
+    name = change_set_name(datetime.now(timezone.utc), secrets.token_hex(4))
     try:
         response = cfn.create_change_set(
             StackName=stack_name,
-            ChangeSetName=change_set_name(datetime.now(timezone.utc), secrets.token_hex(4)),
+            ChangeSetName=name,
             ChangeSetType=kind,
             **template,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
@@ -67,10 +68,24 @@ def create(
             Description="Created by infragen",
         )
     except ClientError as exc:
-        if code(exc) == "ValidationError" and _is_empty(message(exc)):
+        if code(exc) == "ValidationError" and is_empty(message(exc)):
             raise NoChanges(message(exc)) from None
         raise
+    except KeyboardInterrupt:  # the request may have reached CloudFormation: find it by its name
+        _discard_named(cfn, stack_name, name, kind)
+        raise Interrupted("Stopped before deploying; the change set was deleted and "
+                          f"stack {stack_name} was not changed.") from None
     return ChangeSet(arn=response["Id"], stack_id=response["StackId"], kind=kind)
+
+
+def _discard_named(cfn, stack_name: str, name: str, kind: str) -> None:
+    """Delete a change set known only by its unique name, and for a CREATE the placeholder stack
+    (REVIEW_IN_PROGRESS: no stack existed, so one in that state now is the change set's)."""
+    try:
+        found = cfn.describe_change_set(StackName=stack_name, ChangeSetName=name)
+    except (ClientError, BotoCoreError, ResponseParserError):
+        return  # never created
+    discard(cfn, ChangeSet(arn=found["ChangeSetId"], stack_id=found["StackId"], kind=kind))
 
 
 def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
@@ -85,17 +100,17 @@ def wait(cfn, change_set: ChangeSet, timing: Timing) -> list[dict]:
         discard(cfn, change_set)
         status = exc.last["Status"] if exc.last else "unknown"
         raise WaitTimeout(
-            f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted, nothing was changed.",
+            f"The change set was still {status} after {timing.timeout_s:g} s; it was deleted and the stack was not changed.",
             hint="Try again, or allow more time with a longer wait timeout.",
         ) from None
     except KeyboardInterrupt:
         discard(cfn, change_set)
-        raise Interrupted("Stopped before deploying; the change set was deleted, nothing was changed.") from None
+        raise Interrupted("Stopped before deploying; the change set was deleted and the stack was not changed.") from None
     if page["Status"] == "CREATE_COMPLETE":
         return _all_changes(cfn, change_set.arn, page)
     reason = page.get("StatusReason") or page["Status"]
     discard(cfn, change_set)
-    if _is_empty(reason):
+    if is_empty(reason):
         raise NoChanges(reason)
     raise DeployFailed(f"CloudFormation could not create the change set: {reason}")
 
@@ -104,7 +119,8 @@ def _settled(page: dict) -> bool:
     return page["Status"] in _SETTLED
 
 
-def _is_empty(reason: str) -> bool:
+def is_empty(reason: str) -> bool:
+    """CloudFormation's wording for "this would change nothing"."""
     return any(text in reason for text in _EMPTY_REASONS)
 
 

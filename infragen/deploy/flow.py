@@ -12,11 +12,11 @@ from infragen.console import Console
 from infragen.deploy import changeset, review, stacks
 from infragen.deploy.aws_errors import aws_errors, code, message
 from infragen.deploy.polling import Timing
-from infragen.deploy.preflight import prepare_stack
+from infragen.deploy.preflight import delete_and_wait, prepare_stack
 from infragen.deploy.stack_status import State
 from infragen.deploy.table import table
 from infragen.deploy.watch import EventFeed, watch
-from infragen.errors import AwsError
+from infragen.errors import AwsError, DeployFailed, Interrupted
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,21 @@ def deploy_template(
         try:
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
         except changeset.NoChanges:
+            differing = stacks.parameter_differences(deployed, request.parameters, new_template)
+            if differing:
+                return _update_directly(cfn, request, deployed, old_template, new_template, differing,
+                                        console, timing)
             _say_no_changes(console, deployed)
             return _outcome(cfn, deployed, changed=False)
-    rows = _show_review(changes, old_template, new_template, deployed, request, console)
 
-    try:
+    try:  # declined, no terminal, Ctrl-C while reviewing or at the prompt: leave nothing behind
+        rows = _show_review(changes, old_template, new_template, deployed, request, console)
         _confirm(console, f"Deploy {len(rows)} change(s) to stack {name}?", rows)
-    except BaseException:  # declined, no terminal, Ctrl-C at the prompt: leave nothing behind
+    except KeyboardInterrupt:
+        changeset.discard(cfn, change_set)
+        raise Interrupted("Stopped before deploying; the change set was deleted and "
+                          f"stack {name} was not changed.") from None
+    except BaseException:
         changeset.discard(cfn, change_set)
         raise
     operation = "update" if deployed else "create"
@@ -100,10 +108,60 @@ def deploy_template(
         feed = EventFeed(cfn, stack.stack_id)
         feed.mark()
         changeset.execute(cfn, change_set)
+        console.record(f"{operation}d stack {name}")
         console.echo(f"Deploying stack {name} ({operation})…")
         final = watch(cfn, stack, console, timing, feed, operation)
     console.echo(f"Stack {name}: {final.status}.", fg="green")
     return _outcome(cfn, final, changed=True, rows=rows)
+
+
+def _update_directly(cfn, request: DeployRequest, deployed: stacks.DeployedStack, old_template: dict,
+                     new_template: dict, differing: dict[str, tuple[str, str]], console: Console,
+                     timing: Timing) -> DeployOutcome:
+    """infragen's own comparison wins over an empty change set: parameters that differ are deployed.
+
+    Some targets compare a change set with the stack as first created (the local emulator does),
+    so a roll-back to earlier values comes back empty. The stack is then updated directly with the
+    same template and parameters, after the same review and consent; if the target still refuses,
+    or the parameters still differ afterwards, the deploy fails (never "No changes").
+    """
+    name = request.stack_name
+    listed = ", ".join(f"{key} {old!r} → {new!r}" for key, (old, new) in sorted(differing.items()))
+    console.warn(f"The change set for stack {name} came back empty, yet these parameters differ from "
+                 f"the deployed stack: {listed}. Deploying them with a direct stack update.")
+    rows = _show_review([], old_template, new_template, deployed, request, console)
+    _confirm(console, f"Deploy {len(rows)} change(s) to stack {name}?", rows)
+    refused = (f"Stack {name} was not updated: the target reports no changes although its parameters "
+               f"differ ({listed})")
+    with aws_errors(f"Updating stack {name}"):
+        feed = EventFeed(cfn, deployed.stack_id)
+        feed.mark()
+        try:
+            cfn.update_stack(
+                StackName=deployed.stack_id,
+                **({"TemplateURL": request.template_url} if request.template_url
+                   else {"TemplateBody": request.template_body}),
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in request.parameters.items()],
+                Tags=[{"Key": k, "Value": v} for k, v in request.tags.items()],
+                Capabilities=stacks.required_capabilities(new_template),
+            )
+        except ClientError as exc:
+            if code(exc) == "ValidationError" and changeset.is_empty(message(exc)):
+                raise DeployFailed(f"{refused}.", hint=_STILL_DIFFERS_HINT) from None
+            raise
+        console.record(f"updated stack {name}")
+        console.echo(f"Deploying stack {name} (update)…")
+        final = watch(cfn, deployed, console, timing, feed, "update")
+        left = stacks.parameter_differences(final, request.parameters, new_template)
+    if left:
+        raise DeployFailed(f"{refused}: after the update, {', '.join(sorted(left))} still differ.",
+                           hint=_STILL_DIFFERS_HINT)
+    console.echo(f"Stack {name}: {final.status}.", fg="green")
+    return _outcome(cfn, final, changed=True, rows=rows)
+
+
+_STILL_DIFFERS_HINT = ("`infragen status` shows the live values; deploy again, or replace the stack "
+                       "(`infragen destroy`, then `infragen deploy`) if the target keeps them")
 
 
 def diff_template(
@@ -133,9 +191,14 @@ def diff_template(
         try:
             change_set, changes = _create_and_wait(cfn, request, new_template, deployed, timing)
         except changeset.NoChanges:
-            _say_no_changes(console, deployed)
-            return []
-        changeset.discard(cfn, change_set)
+            if not stacks.parameter_differences(deployed, request.parameters, new_template):
+                _say_no_changes(console, deployed)
+                return []
+            changes = []  # infragen's comparison wins, as in a deploy: the parameters are shown
+            console.warn(f"The change set for stack {name} came back empty, yet parameters differ "
+                         f"from the deployed stack; a deploy applies them with a direct update.")
+        else:
+            changeset.discard(cfn, change_set)
     return _show_review(changes, old_template, new_template, deployed, request, console)
 
 
@@ -146,10 +209,15 @@ def destroy(
     timeout_s: float,
     *,
     poll_interval_s: float = 2.0,
+    gone_already: bool = False,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
 ) -> None:
-    """Delete the stack and every resource it owns, after confirmation; wait (bounded) for the end."""
+    """Delete the stack and every resource it owns, after confirmation; wait (bounded) for the end.
+
+    `gone_already`: some resources were deleted out of band; ones CloudFormation then fails to
+    delete are retained rather than leaving the stack DELETE_FAILED.
+    """
     timing = Timing(timeout_s, poll_interval_s, sleep=sleep, clock=clock)
     with aws_errors(f"Deleting stack {stack_name}"):
         deployed = stacks.describe(cfn, stack_name)
@@ -160,23 +228,8 @@ def destroy(
             f"Delete stack {stack_name} ({deployed.status}) and all its resources?",
             refuse_hint="Re-run with --yes to delete without a prompt.",
         )
-        feed = EventFeed(cfn, deployed.stack_id)
-        feed.mark()
-        try:
-            cfn.delete_stack(StackName=deployed.stack_id)
-        except ClientError as exc:
-            if not _gone(cfn, deployed.stack_id):
-                raise
-            console.warn(f"The delete request reported {code(exc) or 'an error'} "
-                         f"({message(exc)}), yet stack {stack_name} is gone.")
-        console.echo(f"Deleting stack {stack_name}…")
-        watch(cfn, deployed, console, timing, feed, "delete")
+        delete_and_wait(cfn, deployed, console, timing, gone_already=gone_already)
     console.echo(f"Stack {stack_name} deleted.", fg="green")
-
-
-def _gone(cfn, stack_id: str) -> bool:
-    current = stacks.describe(cfn, stack_id)
-    return current is None or current.state is State.ABSENT
 
 
 def format_outputs(outputs: Mapping[str, str], *, are_resources: bool = False) -> list[str]:

@@ -3,13 +3,16 @@ replace a stack whose creation failed (only with consent), refuse a broken one."
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from infragen.console import Console
 from infragen.deploy import stack_status
+from infragen.deploy.aws_errors import code, message
 from infragen.deploy.polling import Deadline, Timing, poll
 from infragen.deploy.stacks import DeployedStack, describe
 from infragen.deploy.stack_status import State
 from infragen.deploy.watch import EventFeed, describe_failure, root_cause, watch
-from infragen.errors import AwsError, Interrupted, WaitTimeout
+from infragen.errors import AwsError, DeployFailed, Interrupted, WaitTimeout
 
 
 def prepare_stack(
@@ -46,11 +49,11 @@ def wait_until_settled(cfn, deployed: DeployedStack, console: Console, timing: T
     except Deadline as exc:
         status = exc.last.status if exc.last else deployed.status
         raise WaitTimeout(
-            f"Stack {deployed.name} is still {status} after {timing.timeout_s:g} s; nothing was changed.",
+            f"Stack {deployed.name} is still {status} after {timing.timeout_s:g} s; it was not changed.",
             hint="Deploy again once that operation has finished (`infragen status` shows it).",
         ) from None
     except KeyboardInterrupt:
-        raise Interrupted(f"Stopped waiting for stack {deployed.name}; nothing was changed.") from None
+        raise Interrupted(f"Stopped waiting for stack {deployed.name}; it was not changed.") from None
 
 
 def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing: Timing, *, confirmed: bool) -> None:
@@ -63,12 +66,58 @@ def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing:
         f"  Cause: {why}\n"
         f"  It must be deleted before it can be created again."
     )
-    if not confirmed:
+    if not confirmed:  # --yes alone does not delete a stack: only --replace-failed or a "y" at the prompt
         console.confirm(
             f"Delete stack {deployed.name} and create it again?",
             refuse_hint="Re-run with --replace-failed to delete and recreate it, or delete it with `infragen destroy`.",
+            needs_own_flag="--replace-failed",
         )
+    delete_and_wait(cfn, deployed, console, timing, feed)
+
+
+def delete_and_wait(cfn, deployed: DeployedStack, console: Console, timing: Timing,
+                       feed: EventFeed | None = None, *, gone_already: bool = False) -> None:
+    """Delete the stack (consent already given) and wait (bounded) until it is gone.
+
+    `gone_already`: its resources were deleted out of band (an artifact bucket), so any that
+    CloudFormation then fails to delete are retained in a second delete instead of failing.
+    """
+    feed = feed or EventFeed(cfn, deployed.stack_id)
     console.echo(f"Deleting stack {deployed.name}…")
     feed.mark()
-    cfn.delete_stack(StackName=deployed.stack_id)
-    watch(cfn, deployed, console, timing, feed, "delete")
+    request_delete(cfn, deployed, console)
+    try:
+        watch(cfn, deployed, console, timing, feed, "delete")
+    except DeployFailed:
+        stuck = _failed_to_delete(cfn, deployed) if gone_already else []
+        if not stuck:
+            raise
+        console.warn(f"Stack {deployed.name} could not delete {', '.join(stuck)} (gone out of band "
+                     f"with the bucket); deleting the stack again without them.")
+        feed.mark()
+        cfn.delete_stack(StackName=deployed.stack_id, RetainResources=stuck)
+        watch(cfn, deployed, console, timing, feed, "delete")
+
+
+def _failed_to_delete(cfn, deployed: DeployedStack) -> list[str]:
+    """Logical ids CloudFormation failed to delete, when the stack ended DELETE_FAILED."""
+    current = describe(cfn, deployed.stack_id)
+    if current is None or current.status != "DELETE_FAILED":
+        return []
+    return [summary["LogicalResourceId"]
+            for page in cfn.get_paginator("list_stack_resources").paginate(StackName=deployed.stack_id)
+            for summary in page["StackResourceSummaries"] if summary["ResourceStatus"] == "DELETE_FAILED"]
+
+
+def request_delete(cfn, deployed: DeployedStack, console: Console) -> None:
+    """Ask CloudFormation to delete the stack and note it; an error for a stack that is gone anyway
+    (some targets report a resource already deleted out of band) is a warning, not a failure."""
+    try:
+        cfn.delete_stack(StackName=deployed.stack_id)
+    except ClientError as exc:
+        current = describe(cfn, deployed.stack_id)
+        if current is not None and current.state is not State.ABSENT:
+            raise
+        console.warn(f"The delete request reported {code(exc) or 'an error'} ({message(exc)}), "
+                      f"yet stack {deployed.name} is gone.")
+    console.record(f"deleted stack {deployed.name}")

@@ -147,6 +147,26 @@ def is_unchanged(
     )
 
 
+def parameter_differences(
+    deployed: DeployedStack | None, parameters: Mapping[str, str], template: Mapping
+) -> dict[str, tuple[str, str]]:
+    """Parameters whose deployed value is known to differ from the one passed: name → (old, new).
+
+    Values CloudFormation hides (NoEcho) or resolves at deploy time (SSM types) are left out:
+    only a difference infragen can prove counts.
+    """
+    if deployed is None:
+        return {}
+    declared = template.get("Parameters", {})
+    return {
+        name: (deployed.parameters[name], value)
+        for name, value in parameters.items()
+        if name in deployed.parameters
+        and deployed.parameters[name] not in (value, _MASKED)
+        and not declared.get(name, {}).get("Type", "").startswith(_SSM_TYPE)
+    }
+
+
 def _as_parameter(default: Any) -> str:
     """A template Default as CloudFormation reports the parameter's value."""
     if isinstance(default, list):

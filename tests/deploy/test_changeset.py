@@ -100,6 +100,6 @@ def test_ctrl_c_while_waiting_deletes_the_change_set(cfn, clock):
 
     cfn.stub.add_response("describe_change_set", change_set_response("CREATE_IN_PROGRESS"))
     cfn.stub.add_response("delete_change_set", {}, {"ChangeSetName": CS_ARN})
-    with pytest.raises(Interrupted, match="nothing was changed") as stop:
+    with pytest.raises(Interrupted, match="the stack was not changed") as stop:
         changeset.wait(cfn, CS, Timing(60, 1.0, sleep=interrupted, clock=clock))
     assert stop.value.exit_code == 130

@@ -237,7 +237,7 @@ def test_a_busy_stack_is_refused_after_the_bound(cfn, console, clock):
     with pytest.raises(WaitTimeout) as timeout:
         run(cfn, console, clock, wait_timeout_s=10)
     assert str(timeout.value).startswith(
-        f"Stack {STACK} is still UPDATE_ROLLBACK_IN_PROGRESS after 10 s; nothing was changed"
+        f"Stack {STACK} is still UPDATE_ROLLBACK_IN_PROGRESS after 10 s; it was not changed"
     )
 
 
