@@ -43,8 +43,11 @@ def stack_tags(cfg: EnvConfig) -> dict[str, str]:
 
 
 def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
-    """One reproducible zip per function, built in memory (no AWS call)."""
-    return {fn.name: build_zip(root / "lambda_src", fn.name, cfg.artifact_prefix)
+    """One reproducible zip per function, built in memory and verified (no AWS call)."""
+    from infragen.stack.functions import HANDLER
+
+    return {fn.name: build_zip(root / "lambda_src", fn.name, cfg.artifact_prefix,
+                               handler=HANDLER, runtime=fn.runtime)
             for fn in cfg.functions}
 
 

@@ -20,7 +20,7 @@ from infragen.package import build_zip, empty_bucket, upload, upload_all
 REPO_LAMBDA_SRC = Path(__file__).resolve().parents[1] / "lambda_src"
 BUCKET = "artifacts-bucket"
 TREE = {
-    "hello/handler.py": "from common import greet\n",
+    "hello/handler.py": "from common import greet\n\n\ndef handler(event, context):\n    return greet()\n",
     "hello/lib/util.py": "X = 1\n",
     "hello/__pycache__/handler.cpython-311.pyc": "junk",
     "hello/stale.pyc": "junk",
@@ -28,7 +28,7 @@ TREE = {
     "common/__init__.py": "def greet():\n    return 'hi'\n",
     "common/__pycache__/__init__.cpython-311.pyc": "junk",
     "common/.env": "SECRET=1\n",
-    "other/handler.py": "print('other')\n",
+    "other/handler.py": "handler = print\n",
 }
 
 
