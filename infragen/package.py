@@ -78,7 +78,7 @@ def build_zip(source_root: Path, function: str, prefix: str = "lambda", *,
     contents: dict[str, bytes | None] = dict(extra)
     for name, source in files.items():
         contents.setdefault(name, None if source is None or not name.endswith(".py") else _read(source.path))
-    _verify(function, contents, handler, runtime, files, set(extra))
+    _verify(source_root / function, contents, handler, runtime, files, set(extra))
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -272,21 +272,23 @@ def _with_parent_dirs(entries: Mapping[str, bytes | None]) -> dict[str, bytes | 
     return complete
 
 
-def _verify(function: str, contents: dict[str, bytes | None], handler: str, runtime: str | None,
+def _verify(function_dir: Path, contents: dict[str, bytes | None], handler: str, runtime: str | None,
             files: dict[str, SourceFile | None], added: set[str]) -> None:
     problems = verify_zip_entries(contents, handler, runtime=runtime, third_party=added)
     if not problems:
         return
+
     def where(problem: Problem) -> str:
         source = files.get(problem.file)
-        place = str(source.path) if source else f"{problem.file} (in the zip)"
+        place = "handler setting" if not problem.file else (str(source.path) if source else f"{problem.file} (added to the zip)"
+                 if problem.file in added else str(function_dir / problem.file))
         return f"{place}:{problem.line}" if problem.line else place
 
     lines = [f"  {where(p)}: {p.message}" for p in problems[:_MAX_PROBLEMS]]
     if len(problems) > _MAX_PROBLEMS:
         lines.append(f"  … and {len(problems) - _MAX_PROBLEMS} more")
     raise UsageError(
-        f"Function {function!r} cannot serve its handler {handler!r} "
+        f"Function {function_dir.name!r} cannot serve its handler {handler!r} "
         f"({runtime or 'local Python'}); nothing was uploaded:\n" + "\n".join(lines),
         hint="fix the files named above; put a missing module in the function's folder or in "
              "lambda_src/common/ (third-party packages: the function's requirements.txt), or guard an "

@@ -62,7 +62,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        place = f"{self.file}:{self.line}" if self.line else self.file or "handler setting"
+        return f"{place}: {self.message}"
 
 
 def runtime_version(runtime: str | None) -> tuple[int, int]:
@@ -154,7 +155,7 @@ class _Verifier:
         module, dot, function = handler.rpartition(".")
         module = module.replace("/", ".")
         if not dot or not module or not function:
-            self.problems.append(Problem("<handler>", None, f"handler {handler!r} is not \"module.function\""))
+            self.problems.append(Problem("", None, f"handler {handler!r} is not \"module.function\""))
             return
         archive = self._source_of(module)
         if archive is None:
