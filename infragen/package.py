@@ -104,7 +104,7 @@ def source_entries(source_root: Path, function: str) -> dict[str, SourceFile | N
     function_dir = source_root / function
     if not function_dir.is_dir():
         raise UsageError(f"No source folder for function {function!r}: {function_dir} does not exist.")
-    roots = tuple({source_root.parent.resolve(), source_root.resolve()})
+    roots = tuple(dict.fromkeys((source_root.parent.resolve(), source_root.resolve())))
     entries = dict(_walk(function_dir, "", roots, frozenset({_identity(function_dir, roots)})))
     shared_dir = source_root / SHARED_PACKAGE
     if shared_dir.is_dir():
@@ -266,8 +266,14 @@ def _with_parent_dirs(entries: Mapping[str, bytes | None]) -> dict[str, bytes | 
     """`entries` plus a directory entry for every folder they sit in, as the source tree gets."""
     complete = dict(entries)
     for name in entries:
-        parts = name.rstrip("/").split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
+        parts = name.rstrip("/").split("/")
+        if not name or name.startswith("/") or "\\" in name or any(p in {"", ".", ".."} for p in parts):
+            raise UsageError(f"Added zip entry {name!r} is not a relative path inside the zip.",
+                             hint="use forward-slash paths without '.', '..' or empty parts")
+        if entries[name] is None and not name.endswith("/"):
+            raise UsageError(f"Added zip entry {name!r} has no content.",
+                             hint="give a file's bytes; only a name ending in '/' (a folder) may be None")
+        for depth in range(1, len(parts)):
             complete.setdefault("/".join(parts[:depth]) + "/", None)
     return complete
 
@@ -280,8 +286,12 @@ def _verify(function_dir: Path, contents: dict[str, bytes | None], handler: str,
 
     def where(problem: Problem) -> str:
         source = files.get(problem.file)
-        place = "handler setting" if not problem.file else (str(source.path) if source else f"{problem.file} (added to the zip)"
-                 if problem.file in added else str(function_dir / problem.file))
+        if not problem.file:
+            place = "handler setting"
+        elif source:
+            place = str(source.path)
+        else:
+            place = f"{problem.file} (added to the zip)" if problem.file in added else str(function_dir / problem.file)
         return f"{place}:{problem.line}" if problem.line else place
 
     lines = [f"  {where(p)}: {p.message}" for p in problems[:_MAX_PROBLEMS]]

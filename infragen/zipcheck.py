@@ -30,6 +30,7 @@ import ast
 import csv
 import functools
 import io
+import re
 import sys
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -67,11 +68,9 @@ class Problem:
 
 
 def runtime_version(runtime: str | None) -> tuple[int, int]:
-    """(3, 12) for "python3.12"; the local interpreter's version when `runtime` is None."""
-    if runtime is None:
-        return sys.version_info[:2]
-    major, _, minor = runtime.removeprefix("python").partition(".")
-    return int(major), int(minor)
+    """(3, 12) for "python3.12"; the local interpreter's version when `runtime` is None or not Python."""
+    match = re.fullmatch(r"python(\d+)\.(\d+)", runtime or "")
+    return (int(match[1]), int(match[2])) if match else sys.version_info[:2]
 
 
 def stdlib_modules(version: tuple[int, int]) -> frozenset[str]:
@@ -248,8 +247,8 @@ class _Verifier:
                 self.problems.append(Problem(archive, line, self._missing(dotted)))
                 return
             if depth < len(parts) and prefix not in self.packages:
-                self.problems.append(Problem(archive, line,
-                                             f"cannot import {dotted!r}: {prefix!r} is a module, not a package"))
+                self.problems.append(Problem(
+                    archive, line, f"cannot import {dotted!r}: {prefix!r} is a module, not a package"))
                 return
         yield from self._loaded(dotted)
 
@@ -422,7 +421,8 @@ def _dotted_name(node: ast.expr) -> str:
 
 
 def _top_level_names(tree: ast.Module) -> tuple[set[str], bool]:
-    """Names a module binds when it runs, and whether it may bind others (star import, __getattr__, globals())."""
+    """Names a module binds when it runs, and whether it may bind others (star import,
+    `__getattr__`, `globals()`)."""
     names: set[str] = set()
     open_ended = False
 

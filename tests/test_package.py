@@ -372,3 +372,15 @@ def test_extra_entries_count_towards_the_limit(source, monkeypatch):
                         lambda sizes, what: f"{what}: {sum(sizes.values())}" if "dep/big.so" in sizes else None)
     with pytest.raises(UsageError, match="Function 'hello': "):
         build_zip(source, "hello", extra_entries={"dep/big.so": b"x" * 10})
+
+
+@pytest.mark.parametrize("name", ["../escape.py", "/abs.py", "a//b.py", "a/./b.py", "a\\b.py", ""])
+def test_added_entries_must_be_relative_paths_inside_the_zip(source, name):
+    with pytest.raises(UsageError, match="not a relative path inside the zip"):
+        build_zip(source, "hello", extra_entries={name: b"x = 1\n"})
+
+
+def test_added_files_need_content_and_added_folders_may_be_empty(source):
+    with pytest.raises(UsageError, match="'lib2/x.py' has no content"):
+        build_zip(source, "hello", extra_entries={"lib2/x.py": None})
+    assert "data/" in names(build_zip(source, "hello", extra_entries={"data/": None}).data)

@@ -107,7 +107,10 @@ def safe_body(body: str, *, base64_encoded: bool = False) -> str:
     if body == "":
         return body
     try:
-        raw = base64.b64decode(body, validate=True) if base64_encoded else body.encode("utf-8", "surrogatepass")
+        if base64_encoded:
+            raw = base64.b64decode(body, validate=True)
+        else:
+            raw = body.encode("utf-8", "surrogatepass")
         parsed = json.loads(raw.decode("utf-8"))
     except (binascii.Error, ValueError, RecursionError):
         size = len(body) * 3 // 4 if base64_encoded else len(body.encode("utf-8", "surrogatepass"))
