@@ -19,8 +19,9 @@ branch of an `if sys.version_info …` / `if sys.platform …` test that the run
 Third-party files (entries named in `third_party`, or listed in a `*.dist-info/RECORD` of the zip)
 are checked only where the function can reach them at import time — the modules its own code
 imports and, from there, their module-level imports — because wheels routinely ship modules for
-optional features and other Python versions that are never imported. The function's own modules
-are all checked, imports inside functions included. Dynamic imports (`importlib.import_module`,
+optional features and other Python versions that are never imported; and only for modules, not
+for the names they bind (installed packages register names and submodules at runtime, e.g.
+`six.moves`). The function's own modules are all checked, imports inside functions included. Dynamic imports (`importlib.import_module`,
 `__import__`) and submodules of standard-library or runtime packages are not checked.
 """
 
@@ -222,8 +223,8 @@ class _Verifier:
             if namespace:
                 self.problems.append(Problem(archive, node.lineno, self._missing(child)))
                 continue
-            if not source.endswith(".py"):
-                continue  # an extension module: its names cannot be read
+            if not source.endswith(".py") or source in self.third_party:
+                continue  # extension modules cannot be read; installed packages may bind names dynamically
             tree = self._tree(source)
             if tree is None:
                 continue
@@ -247,10 +248,12 @@ class _Verifier:
                 self.problems.append(Problem(archive, line, self._missing(dotted)))
                 return
             if depth < len(parts) and prefix not in self.packages:
+                if self.modules.get(prefix) in self.third_party:
+                    break  # e.g. six.moves: an installed module may register submodules at runtime
                 self.problems.append(Problem(
                     archive, line, f"cannot import {dotted!r}: {prefix!r} is a module, not a package"))
                 return
-        yield from self._loaded(dotted)
+        yield from self._loaded(".".join(parts[:depth]))
 
     def _loaded(self, dotted: str) -> Iterator[str]:
         """The zip modules whose code runs when `dotted` is imported (parents first)."""

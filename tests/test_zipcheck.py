@@ -200,6 +200,16 @@ def test_extra_entries_count_as_inside_the_zip_and_are_checked_where_reached():
                      "3.11 standard library, not provided by the Lambda runtime"]
 
 
+def test_installed_packages_may_bind_names_and_submodules_at_runtime():
+    files = entries({
+        "handler.py": "from six.moves import urllib\nfrom lazy import thing\n" + OK_HANDLER,
+        "six.py": "import sys\nsys.modules[__name__ + '.moves'] = object()\n",
+        "lazy/__init__.py": "import sys\nsys.modules[__name__].__dict__.update(thing=1)\n",
+    })
+    assert verify_zip_entries(files, HANDLER, third_party={"six.py", "lazy/__init__.py", "lazy/"}) == []
+    assert len(verify_zip_entries(files, HANDLER)) == 2  # as the function's own code: not provable
+
+
 def test_pip_record_marks_third_party_files_without_being_told():
     files = entries({
         "handler.py": OK_HANDLER,
