@@ -14,7 +14,8 @@ packages another step adds. It checks that
 
 Imports that cannot fail the function are not required to resolve: inside `try` blocks that catch
 ImportError (or a parent of it), `contextlib.suppress(ImportError)`, `if TYPE_CHECKING:`, and the
-branch of an `if sys.version_info …` / `if sys.platform …` test that the runtime does not take.
+branch of an `if sys.version_info …` / `if sys.platform …` / `if __name__ == "__main__":` test that
+Lambda does not take.
 
 Third-party files (entries named in `third_party`, or listed in a `*.dist-info/RECORD` of the zip)
 are checked only where the function can reach them at import time — the modules its own code
@@ -382,10 +383,13 @@ def _suppresses_import_error(expr: ast.expr) -> bool:
 
 
 def _static_test(test: ast.expr, version: tuple[int, int]) -> bool | None:
-    """The value of an `if` test the runtime fixes (TYPE_CHECKING, sys.version_info, sys.platform)."""
+    """The value of an `if` test fixed on Lambda (constants, TYPE_CHECKING, sys.version_info,
+    sys.platform, `__name__ == "__main__"`); None when it depends on anything else."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _static_test(test.operand, version)
         return None if inner is None else not inner
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
     name = _dotted_name(test)
     if name.rpartition(".")[2] == "TYPE_CHECKING":
         return False
@@ -402,6 +406,8 @@ def _static_test(test: ast.expr, version: tuple[int, int]) -> bool | None:
             return _compare(version[:len(value)], op, value)
         if subject == "sys.platform" and isinstance(value, str):
             return _compare(_LAMBDA_PLATFORM, op, value)
+        if subject == "__name__" and value == "__main__":
+            return _compare("imported", op, value)  # Lambda imports the module, never runs it as a script
     if (isinstance(test, ast.Call) and _dotted_name(test.func) == "sys.platform.startswith"
             and len(test.args) == 1 and isinstance(test.args[0], ast.Constant)
             and isinstance(test.args[0].value, str)):

@@ -133,6 +133,8 @@ def test_imports_inside_functions_of_own_code_are_checked():
     "import sys\nif sys.version_info[:2] >= (3, 99):\n    import future_thing\n",
     "import sys\nif sys.platform == 'win32':\n    import msvcrt_helper\n",
     "import sys\nif not sys.platform.startswith('linux'):\n    import macos_helper\n",
+    "if __name__ == '__main__':\n    import pytest\n",
+    "if False:\n    import never\n",
 ])
 def test_optional_and_unreachable_imports_do_not_fail(guarded):
     assert problems({"handler.py": guarded + OK_HANDLER}) == []
