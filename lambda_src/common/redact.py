@@ -50,12 +50,10 @@ MAX_EVENT_CHARS = 16 * 1024
 REDACTED = "[redacted]"
 
 _SEPARATORS = re.compile(r"[-_. ]")
-_KEY_WORDS = (r"auth\w*|api[-_]?key|access[-_]?key|secret\w*|private[-_]?key|signing[-_]?key|"
-              r"passw(?:or)?d|passphrase|pwd|token|cookie|credentials?|session\w*|signature|jwt")
-# `key=value`, `key: value`, `"key": "value"` with a credential-like key, inside free text.
-_KEY_VALUE = re.compile(
-    rf"(?i)((?:{_KEY_WORDS})[\w-]*[\"']?\s*[:=]\s*)(\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^\s,;&}}\]\"']+)"
-)
+# `name=value`, `name: value`, `"name": "value"` inside free text; the value goes when
+# `is_sensitive(name)`. Linear time: a name starts only where a word starts, quantifiers never give back.
+_NAME = re.compile(r"(?<![\w-])([\w-]++)[\"']?[ \t]*+[:=][ \t]*+")
+_VALUE = re.compile(r"\"(?:[^\"\\]|\\.)*+\"|'[^']*+'|[^\s,;&}\]\"']++")
 _SECRET_VALUES = re.compile(
     r"(?:\b[Bb]earer|\bBasic|\bDigest)\s+[\w\-.~+/=]{6,}"      # HTTP authorization schemes
     r"|\beyJ[\w-]+\.[\w-]+\.[\w-]*"                             # JSON web tokens
@@ -74,7 +72,15 @@ def is_sensitive(key: str) -> bool:
 def scrub_text(text: str) -> str:
     """`text` with credential-looking values replaced by `[redacted]`."""
     text = _SECRET_VALUES.sub(REDACTED, text)
-    return _KEY_VALUE.sub(lambda match: match.group(1) + REDACTED, text)
+    kept, position = [], 0
+    for name in _NAME.finditer(text):
+        if name.start() < position or not is_sensitive(name[1]) or text.startswith(REDACTED, name.end()):
+            continue
+        value = _VALUE.match(text, name.end())
+        if value:
+            kept += [text[position:name.end()], REDACTED]
+            position = value.end()
+    return "".join(kept) + text[position:]
 
 
 def scrub(value: Any, depth: int = 0) -> Any:

@@ -172,3 +172,13 @@ def test_property_no_secret_survives_in_a_scrubbed_event(document, base64_encode
     event = {"httpMethod": "POST", "body": body, "isBase64Encoded": base64_encoded,
              "Records": [{"body": text}]}  # any `body` at any depth (SQS-style records too)
     assert SECRET not in json.dumps(redact.safe_event(event))
+
+
+@pytest.mark.parametrize("hostile", ["auth" + "a" * 250_000, "token" * 50_000, "x" * 250_000 + ":",
+                                     'a: "' * 60_000, "Bearer " * 35_000, "eyJ" + "a" * 250_000])
+def test_scrubbing_a_large_hostile_string_takes_linear_time(hostile):
+    import time
+
+    started = time.perf_counter()
+    redact.scrub_text(hostile)
+    assert time.perf_counter() - started < 2.0  # quadratic backtracking would take minutes
