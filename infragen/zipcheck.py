@@ -309,6 +309,8 @@ def _compiled(source: bytes, archive: str) -> tuple[ast.Module | None, Exception
         compile(tree, archive, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:  # ValueError: e.g. null bytes in the source
         return None, error
+    except (RecursionError, MemoryError):
+        return None, ValueError("nested too deeply for the Python compiler")
     return tree, None
 
 

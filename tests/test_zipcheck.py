@@ -91,6 +91,11 @@ def test_syntax_errors_anywhere_are_file_line_and_message():
     assert found[1].startswith("lib/helpers.py:2: SyntaxError:")
 
 
+def test_a_module_nested_too_deeply_is_reported_not_raised():
+    found = verify_zip_entries({"handler.py": b"x = " + b"-" * 200_000 + b"1\n"}, HANDLER)
+    assert len(found) == 1 and "handler.py: does not compile" in str(found[0])
+
+
 def test_null_bytes_are_reported_not_raised():
     found = verify_zip_entries({"handler.py": b"x = 1\x00\n"}, HANDLER)
     assert len(found) == 1 and "null bytes" in str(found[0])
