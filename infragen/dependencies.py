@@ -293,6 +293,17 @@ def check_conflicts(installed: Installed, function_dir: Path, *, shared: Iterabl
                          hint="Rename the function's module, or drop the requirement that ships that name.")
 
 
+def zip_entries(requirements: Path, function_dir: Path, *, runtime: str, architecture: str,
+                cache_dir: Path, shared: Iterable[str], pip: PipSettings | None = None
+                ) -> dict[str, bytes | None]:
+    """The installed requirements of one function as zip entries (archive name → bytes, None for a
+    folder), after checking they clash with none of its own or shared modules."""
+    installed = install_for_lambda(requirements, runtime=runtime, architecture=architecture,
+                                   cache_dir=cache_dir, pip=pip)
+    check_conflicts(installed, function_dir, shared=shared)
+    return {name: None if path is None else path.read_bytes() for name, path in installed.entries.items()}
+
+
 # --- pip ---------------------------------------------------------------------------------------------------
 
 

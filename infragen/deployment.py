@@ -30,6 +30,8 @@ from infragen.stack.names import (
 )
 
 PENDING_BUCKET = "<artifact bucket from the bootstrap stack>"
+REQUIREMENTS_FILE = "requirements.txt"  # in a function's source folder: installed into its zip
+DEPS_DIR = "deps"  # below the state dir: installed requirements, by cache key
 TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts as an inline TemplateBody
 
 
@@ -45,10 +47,26 @@ def stack_tags(cfg: EnvConfig) -> dict[str, str]:
 
 
 def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
-    """One reproducible zip per function, built in memory (no AWS call)."""
+    """One reproducible zip per function, its requirements installed, built in memory and
+    verified (no AWS call)."""
     shared = [root / folder for folder in cfg.shared_packages]
-    return {fn.name: build_zip(root / fn.source, shared, fn.name, cfg.artifact_prefix)
-            for fn in cfg.functions}
+    pip = None
+    artifacts = {}
+    for fn in cfg.functions:
+        requirements = root / fn.source / REQUIREMENTS_FILE
+        extra = None
+        if requirements.is_file():
+            from infragen import dependencies
+
+            pip = pip or dependencies.PipSettings.from_environment()
+            extra = dependencies.zip_entries(requirements, root / fn.source, runtime=fn.runtime,
+                                             architecture=fn.architecture,
+                                             cache_dir=root / STATE_DIR / DEPS_DIR,
+                                             shared=[folder.name for folder in shared], pip=pip)
+        artifacts[fn.name] = build_zip(root / fn.source, shared, fn.name, cfg.artifact_prefix,
+                                       project_root=root, handler=fn.handler, runtime=fn.runtime,
+                                       extra_entries=extra)
+    return artifacts
 
 
 def code_parameters(bucket: str, artifacts: dict[str, Artifact]) -> dict[str, str]:

@@ -6,9 +6,12 @@ then changed (a route added, a grant removed) and redeployed with the review sho
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from infragen.config import load_config
 from infragen.lint import lint_text
 from infragen.render import stack_template
 from tests.stack.helpers import props, resources_of
+from tests.wheels import write_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "tests" / "apps" / "shop"
@@ -209,6 +213,21 @@ def test_a_function_without_routes_or_schedule_has_no_trigger_and_render_says_so
     assert re.search(r"wrote: .*dev\.json \([\d,]+ bytes compact, \d+ resources\)", result.output)
 
 
+@pytest.fixture
+def shop_index(tmp_path, monkeypatch) -> Path:
+    """pip reads only a folder holding the shop's one dependency, a wheel written here."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(wheels, "tinyfmt", "1.0",
+                files={"tinyfmt/__init__.py": "def title(text):\n    return text.title()\n"})
+    for name in [n for n in os.environ if n.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    return wheels
+
+
 def copy_shop(tmp_path: Path) -> Path:
     root = tmp_path / "shop"
     shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns("__pycache__"))
@@ -242,7 +261,7 @@ def test_a_schema_change_makes_a_new_deployment(tmp_path):
 
 
 def test_shop_deploys_to_the_emulator_and_a_change_is_reviewed_exactly(tmp_path, moto_endpoint,
-                                                                        aws_clients):
+                                                                        aws_clients, shop_index):
     config = copy_shop(tmp_path)
     target = ["--config", str(config), "--endpoint-url", moto_endpoint]
     first = CliRunner().invoke(cli, ["deploy", *target, "--yes"])
@@ -252,6 +271,12 @@ def test_shop_deploys_to_the_emulator_and_a_change_is_reviewed_exactly(tmp_path,
         live = lam.get_function(FunctionName=f"shop-dev-{name.replace('_', '-')}")["Configuration"]
         assert live["Runtime"] == "python3.12"
     assert lam.get_function(FunctionName="shop-dev-worker")["Configuration"]["Handler"] == "jobs.run"
+    code_key = aws_clients.cloudformation.describe_stacks(StackName="shop-dev")["Stacks"][0]["Parameters"]
+    key = next(p["ParameterValue"] for p in code_key if p["ParameterKey"] == "ReportsCodeKey")
+    bucket = next(b["Name"] for b in aws_clients.s3.list_buckets()["Buckets"] if b["Name"].startswith("shop-"))
+    zipped = zipfile.ZipFile(io.BytesIO(aws_clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    assert {"tinyfmt/__init__.py", "tinyfmt-1.0.dist-info/METADATA", "shared/store.py",
+            "handler.py"} <= set(zipped.namelist())
 
     text = config.read_text()
     text = text.replace('routes = ["GET /orders/{id}/items", "PUT /orders/{id}/items"]',

@@ -396,3 +396,43 @@ def test_bootstrap_is_kept_while_another_environment_uses_it(project, moto_endpo
     assert stack(aws_clients, STACK)["StackStatus"] == "CREATE_COMPLETE"
     assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
     assert len(bucket_objects(aws_clients)) == 2
+
+
+_BREAKAGES = {
+    "handler deleted": (lambda src: (src / "hello" / "handler.py").unlink(), "handler module 'handler' is missing"),
+    "common deleted": (lambda src: shutil.rmtree(src / "common"), "cannot import 'common'"),
+    "syntax error": (lambda src: (src / "data_processor" / "items.py").write_text("def f(:\n"),
+                     "items.py:1: SyntaxError"),
+    "unresolved import": (lambda src: (src / "common" / "alerts.py").write_text("import requests\n"),
+                          "alerts.py:1: cannot import 'requests'"),
+    "fifo": (lambda src: __import__("os").mkfifo(src / "hello" / "pipe"), "is a FIFO"),
+}
+
+
+@pytest.mark.parametrize("breakage", list(_BREAKAGES))
+def test_a_function_that_cannot_serve_its_handler_is_not_deployed(project, moto_endpoint, aws_clients,
+                                                                  api_log, breakage):
+    break_it, expected = _BREAKAGES[breakage]
+    break_it(project.parent / "lambda_src")
+
+    run = deploy(api_log, project, moto_endpoint)
+
+    assert run.exit_code == 2, run.output
+    assert expected in run.output and "Traceback" not in run.output
+    assert run.calls == []  # refused before any AWS call: nothing uploaded, nothing deployed
+    assert stack(aws_clients, STACK) is None and aws_clients.s3.list_buckets()["Buckets"] == []
+
+
+def test_breaking_a_deployed_function_leaves_the_stack_and_bucket_as_they_were(project, moto_endpoint,
+                                                                               aws_clients, api_log):
+    assert deploy(api_log, project, moto_endpoint).exit_code == 0
+    objects, keys = bucket_objects(aws_clients), parameters(aws_clients)
+    (project.parent / "lambda_src" / "hello" / "handler.py").unlink()
+
+    for command in (["deploy", "--yes"], ["diff"], ["status"], ["package"]):
+        run = run_cli(api_log, *command, "--config", str(project), "--endpoint-url", moto_endpoint,
+                      *(["--wait-timeout", "60"] if command[0] in {"deploy", "diff"} else []))
+        assert run.exit_code == 2, (command, run.output)
+        assert "handler module 'handler' is missing" in run.output
+        assert run.count("PutObject") == run.count("CreateChangeSet") == 0
+    assert bucket_objects(aws_clients) == objects and parameters(aws_clients) == keys

@@ -41,14 +41,14 @@ def subject(function_name: str) -> str:
 
 
 def message(request: Request, error: BaseException) -> dict:
-    """Notification body: what failed, where, and the event minus credentials."""
+    """Notification body: what failed, where, and the event; credentials scrubbed from all of it."""
     return {
         "function": request.function_name,
         "environment": settings.environment(),
         "errorType": type(error).__name__,
-        "errorMessage": str(error)[:MAX_ERROR_MESSAGE_CHARS],
+        "errorMessage": redact.scrub_text(str(error))[:MAX_ERROR_MESSAGE_CHARS],
         "requestId": request.request_id,
-        "route": request.route,
+        "route": redact.scrub_text(request.route),
         "timestamp": int(time.time()),
         "event": redact.safe_event(request.event),
     }

@@ -2,7 +2,10 @@
 
 Each line carries the invocation's `requestId`, `function` and `route` (bound by
 `bind_request`) plus any `extra=` fields. Only the names in `extra` are emitted,
-never the raw event, so headers and parameter values cannot reach the log.
+never the raw event, so headers and parameter values cannot reach the log; every field
+still goes through `redact` (credential-named extras dropped, credential-looking values in
+the message, the traceback and the other fields replaced), since an exception message can
+quote a request.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from common import settings
+from common import redact, settings
 
 LOGGER_NAME = "app"
 # SDK loggers print request/response bodies (decrypted SecureStrings included) at DEBUG.
@@ -42,7 +45,16 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        safe = {key: _safe_field(value) for key, value in entry.items() if not redact.is_sensitive(key)}
+        return json.dumps(safe, default=str, ensure_ascii=False)
+
+
+def _safe_field(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact.scrub_text(value)
+    if isinstance(value, (dict, list)):
+        return redact.scrub(value)
+    return value
 
 
 class _StdoutHandler(logging.Handler):
