@@ -23,11 +23,19 @@ def _selected_envs(config, env_name: str | None, all_envs: bool) -> list[str]:
     raise UsageError("nothing to render", hint="pass --env NAME or --all")
 
 
+def _templates_dir(config_path: Path, given: Path | None) -> Path:
+    """--out/--dir when given, else templates_out/ of the --config project (not of the cwd)."""
+    from infragen.render import TEMPLATES_DIR
+
+    return given if given is not None else project_root(config_path) / TEMPLATES_DIR
+
+
 def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
-           out_dir: Path) -> int:
+           out_dir: Path | None) -> int:
     from infragen.render import render_files, unrendered_files, write_files
 
     config = load_config(config_path)
+    out_dir = _templates_dir(config_path, out_dir)
     files = render_files(config, _selected_envs(config, env_name, all_envs), out_dir)
     # With --all, a template no environment renders any more is stale too (and `lint` reads it).
     extra = unrendered_files(files, out_dir) if all_envs else []
@@ -50,11 +58,14 @@ def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
     return EXIT_OK
 
 
-def lint(config_path: Path, templates_dir: Path) -> int:
+def lint(config_path: Path, templates_dir: Path | None) -> int:
     """Lint every template; remember the clean ones so deploying them skips a second lint."""
-    from infragen.lint import LintVerdicts, lint_text
+    from infragen.lint import LintVerdicts, lint_text, read_template
 
     config = load_config(config_path)
+    templates_dir = _templates_dir(config_path, templates_dir)
+    if templates_dir.exists() and not templates_dir.is_dir():
+        raise UsageError(f"{templates_dir} is not a folder", hint="pass --dir FOLDER")
     paths = sorted(templates_dir.glob("*.json"))
     if not paths:
         raise UsageError(f"no templates in {templates_dir}", hint="run `infragen render --all`")
@@ -62,10 +73,12 @@ def lint(config_path: Path, templates_dir: Path) -> int:
     verdicts = LintVerdicts(state_dir(config_path))
     findings = []
     for path in paths:
-        text, region = path.read_text(encoding="utf-8"), regions.get(path.name, config.envs[0].region)
-        found = lint_text(text, str(path), region)
-        if not found:
-            verdicts.record_clean(text, region)
+        text, found = read_template(path)
+        if text is not None:
+            region = regions.get(path.name, config.envs[0].region)
+            found = lint_text(text, str(path), region)
+            if not found:
+                verdicts.record_clean(text, region)
         findings += found
     for finding in findings:
         click.echo(str(finding), err=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infragen.console import read_stdin
 from infragen.errors import UsageError
 from infragen.package import SHARED_PACKAGE
 
@@ -84,21 +85,27 @@ class LambdaContext:
 def load_event(path_or_dash: str | Path) -> dict[str, Any]:
     """The JSON object in file `path_or_dash`, or on stdin for "-"."""
     source = "stdin" if str(path_or_dash) == "-" else str(path_or_dash)
+    if source == "stdin":
+        return _parse_event(read_stdin("the event"), source)
     try:
-        if source == "stdin":
-            text = sys.stdin.read()
-        else:
-            text = Path(path_or_dash).read_text(encoding="utf-8")
+        text = Path(path_or_dash).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"event file not found: {source}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read event from {source}: {error}") from None
+    return _parse_event(text, source)
+
+
+def _parse_event(text: str, source: str) -> dict[str, Any]:
     if not text.strip():
         raise UsageError(f"no event in {source}", hint="give a file holding a JSON object")
     try:
         event = json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"event in {source} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"event in {source} is nested too deeply to parse",
+                         hint="flatten it; API Gateway events are a few levels deep") from None
     if not isinstance(event, dict):
         raise UsageError(f"event in {source} must be a JSON object, not {type(event).__name__}")
     return event
