@@ -252,7 +252,7 @@ def package(config_path, env_name, out_dir, target_flags):
 @target_options
 @reports_errors
 def invoke(config_path, function, env_name, event_source, target_flags):
-    """Run a handler in-process with its deployed environment; print the response."""
+    """Run a handler (stopped at its timeout) with its deployed environment; print the response."""
     from infragen import commands
 
     sys.exit(commands.invoke(config_path, function, env_name, event_source, target_flags))

@@ -88,7 +88,7 @@ def lint(config_path: Path, templates_dir: Path | None) -> int:
 
 def invoke(config_path: Path, function: str, env_name: str | None, event_source: str | None,
            target_flags: dict) -> int:
-    """Run one handler in-process with the environment its deployed function would get."""
+    """Run one handler locally (stopped at its timeout) with the environment its deployed function would get."""
     import json
 
     from infragen.console import Console
@@ -119,10 +119,6 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
         click.echo(result.error_traceback or f"{result.error_type}: {result.error_message}", err=True)
         return EXIT_FAILED
     click.echo(json.dumps(result.response, indent=2))
-    if result.timed_out:
-        click.echo(f"{fn.name} ran {result.duration_ms / 1000:.1f} s, over its {fn.timeout} s "
-                   f"timeout: Lambda would have stopped it.", err=True)
-        return EXIT_FAILED
     return EXIT_OK
 
 

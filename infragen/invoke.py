@@ -1,24 +1,27 @@
-"""Run a Lambda handler from lambda_src/ in-process, the way Lambda would call it.
+"""Run a Lambda handler from lambda_src/ locally, the way Lambda would call it.
 
 The library side of `infragen invoke`: `load_event` reads the event, `run_handler`
-imports `<source_dir>/<function>/handler.py` with the function folder and
-`source_dir` (for the shared `common` package) importable, applies the function's
-environment for the call only, passes a Lambda-like context and reports what the
-handler returned or raised.
+runs `<source_dir>/<function>/handler.py` in a forked child (stopped at the function's
+timeout) with the function folder and `source_dir` (for the shared `common` package)
+importable and the function's environment, passes a Lambda-like context and reports
+what the handler returned or raised.
 """
 
 from __future__ import annotations
 
 import contextlib
+import decimal
 import importlib
 import io
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,9 @@ HANDLER_MODULE = "handler"
 HANDLER_FUNCTION = "handler"
 LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+TIMEOUT_ERROR = "Sandbox.Timedout"  # Lambda's errorType for a function stopped at its timeout
+MARSHAL_ERROR = "Runtime.MarshalError"  # … and for a response that is not JSON-serialisable
+LOG_DRAIN_S = 1.0  # after the answer, how long to wait for the rest of the log lines
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,8 @@ class InvokeResult:
 
     @property
     def timed_out(self) -> bool:
-        """True when the call ran past the timeout Lambda would have enforced."""
-        return self.duration_ms > self.timeout_s * 1000
+        """True when the handler was stopped at its timeout."""
+        return self.error_type == TIMEOUT_ERROR
 
 
 class LambdaContext:
@@ -75,7 +81,12 @@ class LambdaContext:
         )
         self.identity = None
         self.client_context = None
-        self._deadline = time.monotonic() + timeout_s
+        self._timeout_s = timeout_s
+        self.restart_clock()
+
+    def restart_clock(self) -> None:
+        """Start the timeout now (when the invocation starts)."""
+        self._deadline = time.monotonic() + self._timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the timeout (never negative)."""
@@ -121,11 +132,15 @@ def run_handler(
     memory_mb: int,
     function_name: str,
 ) -> InvokeResult:
-    """Invoke `<source_dir>/<function>/handler.py:handler(event, context)` in-process.
+    """Invoke `<source_dir>/<function>/handler.py:handler(event, context)` in a forked child.
 
-    The handler's stdout (its log lines) is captured into `InvokeResult.logs`. An
-    exception from importing or calling the handler is reported in the result, not
-    raised; a missing function folder raises UsageError.
+    The child starts as a copy of this process (imports, mocks and all), so a run is as quick as an
+    in-process call, yet it can be stopped: at `timeout_s` it is killed, with everything it started,
+    and the result says "Task timed out" as Lambda does. The handler's stdout (its log lines) is
+    captured into `InvokeResult.logs`, also when it is killed. What it returns must be
+    JSON-serialisable, as on Lambda (else Runtime.MarshalError). An exception from importing or
+    calling the handler is reported in the result, not raised; a missing function folder raises
+    UsageError. This process's environment, sys.path and modules are never touched.
     """
     source_dir = Path(source_dir).resolve()
     function_dir = _function_dir(source_dir, function)
@@ -137,32 +152,129 @@ def run_handler(
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         **env_vars,
     }
-    captured = io.StringIO()
-    with _environment(lambda_env), _importable(source_dir, function_dir):
-        context = LambdaContext(
-            function_name=function_name, memory_mb=memory_mb, timeout_s=timeout_s, region=region
-        )
-        started = time.perf_counter()
-        try:
-            with contextlib.redirect_stdout(captured):
-                module = importlib.import_module(HANDLER_MODULE)
-                response = getattr(module, HANDLER_FUNCTION)(event, context)
-        except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
-            response, failure = None, error
-        else:
-            failure = None
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    context = LambdaContext(function_name=function_name, memory_mb=memory_mb, timeout_s=timeout_s,
+                            region=region)
+    forking = multiprocessing.get_context("fork")
+    results, child_results = forking.Pipe(duplex=False)
+    logs, child_logs = os.pipe()
+    child = forking.Process(target=_child, daemon=True, args=(
+        child_results, child_logs, source_dir, function_dir, lambda_env, event, context))
+    started = time.perf_counter()
+    try:
+        child.start()
+        child_results.close()
+        os.close(child_logs)
+        outcome, log_bytes = _collect(results, logs, timeout_s)
+    finally:
+        _stop(child)
+        results.close()
+        os.close(logs)
+    duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    if outcome is None:
+        duration_ms = float(timeout_s * 1000)
+        outcome = {"error": (TIMEOUT_ERROR, f"Task timed out after {timeout_s:.2f} seconds", None)}
+    response, error = _response(outcome)
     return InvokeResult(
         function=function,
         request_id=context.aws_request_id,
         duration_ms=duration_ms,
         timeout_s=timeout_s,
         response=response,
-        error_type=None if failure is None else type(failure).__name__,
-        error_message=None if failure is None else str(failure),
-        error_traceback=None if failure is None else "".join(traceback.format_exception(failure)),
-        logs=captured.getvalue(),
+        error_type=error and error[0],
+        error_message=error and error[1],
+        error_traceback=error and error[2],
+        logs=log_bytes.decode("utf-8", errors="backslashreplace"),
     )
+
+
+def _child(results, logs: int, source_dir: Path, function_dir: Path, lambda_env: dict[str, str],
+           event: dict, context: LambdaContext) -> None:
+    """In the forked child: run the handler once, send the outcome, exit (stray threads included)."""
+    try:
+        os.setpgid(0, 0)  # its own process group, so a timeout also stops what the handler started
+        sys.stdout = io.TextIOWrapper(io.FileIO(logs, "wb", closefd=False), encoding="utf-8",
+                                      errors="backslashreplace", write_through=True)
+        os.environ.update(lambda_env)
+        _forget_modules(source_dir)
+        sys.path[:0] = [str(function_dir), str(source_dir)]
+        importlib.invalidate_caches()
+        context.restart_clock()
+        try:
+            module = importlib.import_module(HANDLER_MODULE)
+            outcome = _marshal(getattr(module, HANDLER_FUNCTION)(event, context))
+        except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
+            outcome = {"error": (type(error).__name__, _text(error),
+                                 "".join(traceback.format_exception(error)))}
+        sys.stdout.flush()
+        results.send(outcome)
+    finally:
+        os._exit(0)
+
+
+def _marshal(response: Any) -> dict:
+    """The response as Lambda's Python runtime serialises it (Decimal as a number), or its MarshalError."""
+    try:
+        return {"response_json": json.dumps(response, default=_decimal)}
+    except (TypeError, ValueError, RecursionError) as error:  # bytes, a set, a datetime, a cycle
+        return {"error": (MARSHAL_ERROR, f"Unable to marshal response: {_text(error)}", None)}
+
+
+def _decimal(value: Any) -> float:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # an exception whose __str__ fails
+        return repr(type(error))
+
+
+def _collect(results, logs: int, timeout_s: float) -> tuple[dict | None, bytes]:
+    """Read the child's log pipe and wait for its outcome until `timeout_s`; None when it ran out."""
+    deadline = time.monotonic() + timeout_s
+    chunks: list[bytes] = []
+    outcome, logs_open = None, True
+    while outcome is None or logs_open:
+        remaining = deadline - time.monotonic() if outcome is None else LOG_DRAIN_S
+        if remaining <= 0:
+            break
+        waiting = ([logs] if logs_open else []) + ([results] if outcome is None else [])
+        ready = multiprocessing.connection.wait(waiting, timeout=remaining)
+        if not ready and outcome is not None:
+            break  # something the handler started still holds the log pipe
+        if logs in ready:
+            chunk = os.read(logs, 65536)
+            chunks.append(chunk)
+            logs_open = bool(chunk)
+        if results in ready:
+            try:
+                outcome = results.recv()
+            except EOFError:  # died without an answer: os._exit in the handler, a crash, killed
+                outcome = {"error": ("Runtime.ExitError", "Runtime exited without providing a reason", None)}
+    return outcome, b"".join(chunks)
+
+
+def _stop(child) -> None:
+    """Kill the child and its process group if it still runs; reap it."""
+    if child.pid is None:
+        return
+    if child.exitcode is None:
+        for kill in (lambda: os.killpg(child.pid, signal.SIGKILL), child.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill()
+    child.join()
+
+
+def _response(outcome: dict) -> tuple[Any, tuple[str, str, str | None] | None]:
+    if "error" in outcome:
+        return None, tuple(outcome["error"])
+    try:
+        return json.loads(outcome["response_json"]), None
+    except (ValueError, RecursionError) as error:
+        return None, (MARSHAL_ERROR, f"Unable to marshal response: {error}", None)
 
 
 def _function_dir(source_dir: Path, function: str) -> Path:
@@ -178,37 +290,6 @@ def _function_dir(source_dir: Path, function: str) -> Path:
             hint=f"available: {', '.join(available) or 'none'}",
         )
     return source_dir / function
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Apply `values` to os.environ, then restore it exactly, whatever the call changed."""
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key in set(os.environ) - set(saved):
-            del os.environ[key]
-        for key, value in saved.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
-
-
-@contextlib.contextmanager
-def _importable(source_dir: Path, function_dir: Path) -> Iterator[None]:
-    """Put the function folder and source_dir first on sys.path, with fresh modules."""
-    _forget_modules(source_dir)
-    entries = [str(function_dir), str(source_dir)]
-    sys.path[:0] = entries
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        for entry in entries:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(entry)
-        _forget_modules(source_dir)
 
 
 def _forget_modules(source_dir: Path) -> None:
