@@ -141,3 +141,122 @@ def test_a_deeply_nested_config_is_exit_2(tmp_path):
     assert result.exit_code == 2, result.output
     assert str(config) in result.output
     no_traceback(result)
+
+
+# --- option values: seconds, regions, endpoint URLs (L1, L2, L3) -----------------------------------
+
+@pytest.mark.parametrize("command", ["deploy", "diff", "destroy", "bootstrap"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN", "1e999", "0.5", "soon"])
+def test_wait_timeout_must_be_a_finite_number_of_seconds(project, command, value):
+    result = run(command, "--config", project, "--local", "--wait-timeout", value)
+
+    assert result.exit_code == 2, result.output
+    assert "--wait-timeout" in result.output
+    no_traceback(result)
+
+
+@pytest.mark.parametrize("target", [[], ["--local"]])
+@pytest.mark.parametrize("region", ["bogus", "xx-fake-9", "us-west-99", "US-WEST-2", ""])
+def test_an_unknown_region_is_refused_before_any_call(project, target, region, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    result = run("status", "--config", project, *target, "--region", region)
+
+    assert result.exit_code == 2, result.output
+    assert "--region" in result.output
+    no_traceback(result)
+
+
+def test_a_custom_endpoint_takes_any_well_formed_region_but_not_a_malformed_one(project, moto_endpoint):
+    assert run("status", "--config", project, "--endpoint-url", moto_endpoint, "--region", "bogus").exit_code == 2
+    custom = run("status", "--config", project, "--endpoint-url", moto_endpoint, "--region", "xx-lab-1")
+    assert custom.exit_code != 2 and "--region" not in custom.output, custom.output
+
+
+@pytest.mark.parametrize("region", ["xx-fake-9", "mars-north-1", "us-west-99"])
+def test_an_unknown_region_in_the_config_is_exit_2_at_load(project, region):
+    project.write_text(project.read_text().replace('region = "us-west-2"', f'region = "{region}"'))
+
+    result = run("render", "--all", "--config", project)
+
+    assert result.exit_code == 2, result.output
+    assert "stack.region" in result.output and region in result.output
+
+
+@pytest.mark.parametrize("region", ["us-west-2", "eu-central-1", "cn-north-1", "us-gov-west-1", "ap-southeast-5"])
+def test_known_regions_of_every_partition_are_accepted(region):
+    from infragen.regions import known_region
+
+    assert known_region(region)
+
+
+@pytest.mark.parametrize("url", [
+    "http://", "https://", "http://a b", "http://host:99999", "http://[::1", "ftp://x", "localhost:4566",
+    "127.0.0.1:4566", "http://host:", "http://host:0", "http://-x-", "http://user:pw@host", "http://h\n",
+    "",
+])
+@pytest.mark.parametrize("command", ["status", "invoke"])
+def test_a_malformed_endpoint_url_is_exit_2_with_a_message(project, url, command):
+    args = [command, "hello"] if command == "invoke" else [command]
+    result = run(*args, "--config", project, "--endpoint-url", url)
+
+    assert result.exit_code == 2, result.output
+    assert "--endpoint-url" in result.output
+    no_traceback(result)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4566", "https://s3.example.com", "http://[::1]:4566",
+                                 "http://localhost:4566/"])
+def test_well_formed_endpoint_urls_pass(url):
+    from infragen.target import endpoint_url_problem
+
+    assert endpoint_url_problem(url) is None
+
+
+# --- render / lint follow --config (L17) and lint any file (M6) -------------------------------------
+
+def test_render_and_lint_use_the_templates_of_the_config_project_not_the_cwd(project, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    rendered = run("render", "--all", "--config", project)
+    assert rendered.exit_code == 0, rendered.output
+    assert sorted(p.name for p in (project.parent / "templates_out").iterdir()) == [
+        "bootstrap.json", "dev.json", "prod.json"]
+    assert not (elsewhere / "templates_out").exists()
+    assert run("render", "--all", "--check", "--config", project).exit_code == 0
+    linted = run("lint", "--config", project)
+    assert linted.exit_code == 0, linted.output
+    assert "3 templates" in linted.output
+
+
+@pytest.fixture
+def rendered(project):
+    assert run("render", "--all", "--config", project).exit_code == 0
+    return project.parent / "templates_out"
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("dev.json", '<<<<<<< HEAD\n{"Resources": {}}\n=======\n{}\n>>>>>>> theirs\n', "merge-conflict marker"),
+    ("dev.json", '{"AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {\n', "E0000"),
+    ("dev.json", b'{"Description": "caf\xe9"}', "not UTF-8"),
+    ("dev.json", "", "empty"),
+    ("dev.json", "  \n", "empty"),
+    ("dev.json", '{"Resources": ' + "[" * 5000 + "]" * 5000 + "}", "E0000"),
+    ("extra.json", None, "a folder"),
+])
+def test_lint_reports_a_file_that_is_no_template_as_a_finding_naming_it(project, rendered, name, content, says):
+    path = rendered / name
+    if content is None:
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+
+    result = run("lint", "--config", project)
+
+    assert result.exit_code == 1, result.output
+    assert f"{path}:" in result.output and says in result.output
+    no_traceback(result)
