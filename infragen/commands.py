@@ -181,7 +181,14 @@ def local_stop(config_path: Path) -> int:
     from infragen import local as emulator
 
     found = emulator.stop(state_dir(config_path))
-    click.echo("Local emulator stopped." if found.state == "running" else "Local emulator was not running.")
+    if found.state == "running":
+        click.echo("Local emulator stopped.")
+    elif found.state == "stale" and found.server:
+        click.echo(f"Local emulator was not running: removed the stale record of pid {found.server.pid} "
+                   "(not the emulator infragen started, or gone; not signalled).")
+    else:
+        click.echo("Local emulator was not running" + (" (removed an unreadable record)."
+                                                       if found.state == "stale" else "."))
     return EXIT_OK
 
 
