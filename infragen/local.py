@@ -31,6 +31,7 @@ LOCK_FILE = "local.lock"
 LOCK_TIMEOUT = 30.0  # longer than a start (START_TIMEOUT) or a stop (STOP_TIMEOUT + 1 s) takes
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
+_USER_AWS_PROFILE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 _LAMBDA_CONFIG = {"lambda": {"use_docker": False}}  # echo payloads instead of running handlers in Docker
 _INSTALL_HINT = "Install the emulator with `pip install 'infragen[local]'`."
 _IN_PROCESS_NOTICE = (
@@ -139,7 +140,7 @@ def _spawn(state_dir: Path, port: int) -> subprocess.Popen:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives this command and ignores its Ctrl-C
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**_emulator_environment(os.environ), "PYTHONUNBUFFERED": "1"},
         )
 
 
@@ -227,7 +228,7 @@ def local_endpoint(state_dir: Path, console: Console) -> Iterator[str]:
         return
     server_class = _require_moto()
     server = server_class(ip_address=HOST, port=0, verbose=False)
-    with _quiet_emulator():
+    with _quiet_emulator(), _environment(_emulator_environment(os.environ)):
         server.start()
         try:
             port = server.get_host_and_port()[1]
@@ -236,6 +237,26 @@ def local_endpoint(state_dir: Path, console: Console) -> Iterator[str]:
             yield f"http://{HOST}:{port}"
         finally:
             server.stop()
+
+
+def _emulator_environment(environ) -> dict[str, str]:
+    """`environ` without the user's AWS config and credentials files or profile: moto builds boto3
+    sessions of its own, and a malformed ~/.aws/config must not break the emulator."""
+    kept = {name: value for name, value in environ.items() if name not in _USER_AWS_PROFILE}
+    return {**kept, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """os.environ is exactly `values` for the block, then restored."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @contextmanager

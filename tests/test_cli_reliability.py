@@ -260,3 +260,117 @@ def test_lint_reports_a_file_that_is_no_template_as_a_finding_naming_it(project,
     assert result.exit_code == 1, result.output
     assert f"{path}:" in result.output and says in result.output
     no_traceback(result)
+
+
+# --- an endpoint that accepts connections and never answers (M5) ------------------------------------
+
+@pytest.fixture
+def silent_endpoint():
+    """A TCP server on loopback that accepts every connection and never sends a byte."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held, stop = [], threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("command", [["status"], ["harden"], ["secrets", "status", "--env", "dev"]])
+def test_a_silent_endpoint_fails_a_command_with_exit_3_within_its_call_limits(
+        project, silent_endpoint, monkeypatch, command):
+    from infragen import target
+
+    url, held = silent_endpoint
+    monkeypatch.setattr(target, "CALL_LIMITS", target.CallLimits(connect_s=0.5, read_s=0.3, budget_s=1.0))
+    started = time.monotonic()
+
+    result = run(*command, "--config", project, "--endpoint-url", url)
+
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 3, result.output
+    assert url in result.output and ("Read timeout" in result.output or "no answer" in result.output)
+    assert held, "the command never reached the endpoint"
+    no_traceback(result)
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("command", [["diff"], ["deploy", "--yes"], ["destroy", "--yes"], ["bootstrap", "--yes"]])
+def test_wait_timeout_bounds_every_call_of_a_command(project, silent_endpoint, command):
+    url, _ = silent_endpoint
+    started = time.monotonic()
+
+    result = run(*command, "--config", project, "--endpoint-url", url, "--wait-timeout", "1")
+
+    assert time.monotonic() - started < 8
+    assert result.exit_code == 3, result.output
+    assert url in result.output
+    no_traceback(result)
+
+
+def test_default_call_limits_suit_aws():
+    from infragen.target import CALL_LIMITS, CallLimits
+
+    assert CALL_LIMITS.read_s <= 30 and CALL_LIMITS.connect_s <= 10 and CALL_LIMITS.max_attempts >= 2
+    # worst case for one call: the budget, plus the attempt under way
+    assert CALL_LIMITS.budget_s + CALL_LIMITS.connect_s + CALL_LIMITS.read_s <= 90
+    assert CallLimits().at_most(2) == CallLimits(connect_s=2, read_s=2, upload_read_s=2, budget_s=2)
+
+
+# --- a malformed ~/.aws/config (L16) -----------------------------------------------------------------
+
+@pytest.fixture
+def broken_aws_config(aws_env, tmp_path, monkeypatch):
+    path = tmp_path / "broken-aws-config"
+    path.write_text("[default\nregion = us-west-2\n[profile x]\nthis is not ini\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")  # the local target must not look at it either
+    return path
+
+
+@pytest.mark.parametrize("command", [["secrets", "status", "--env", "dev"], ["status"]])
+def test_a_malformed_aws_config_does_not_matter_to_local_commands(project, broken_aws_config, command):
+    result = run(*command, "--config", project, "--local")
+
+    assert result.exit_code in (0, 1), result.output  # 1: secrets missing / stack not deployed
+    assert "parse" not in result.output and str(broken_aws_config) not in result.output
+    no_traceback(result)
+
+
+@pytest.mark.parametrize("target", [[], ["--endpoint-url", "http://127.0.0.1:9"]])
+def test_a_malformed_aws_config_is_exit_2_naming_it_for_aws_targets(project, broken_aws_config, target,
+                                                                      monkeypatch):
+    monkeypatch.delenv("AWS_PROFILE")
+    result = run("status", "--config", project, *target)
+
+    assert result.exit_code == 2, result.output
+    assert str(broken_aws_config) in result.output
+    no_traceback(result)
