@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
+from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError, UsageError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
@@ -282,7 +282,11 @@ def read_secret(label: str) -> str:
     from infragen.console import read_stdin, stdin_is_terminal
 
     if stdin_is_terminal():
-        return click.prompt(f"Value for {label}", hide_input=True)
+        try:
+            return click.prompt(f"Value for {label}", hide_input=True)
+        except UnicodeDecodeError as exc:  # typed bytes the terminal's encoding cannot decode
+            raise UsageError(f"the value typed is not text in the terminal's encoding ({exc.reason})",
+                             hint="nothing was stored; type it again") from None
     return read_stdin("the secret value").rstrip("\r\n")
 
 

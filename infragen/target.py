@@ -188,7 +188,8 @@ class Clients:
             client = self.session.client(service, endpoint_url=self.target.endpoint_url, config=config)
         except ConfigParseError as exc:
             raise _config_file_error(exc) from exc
-        client.meta.events.register("request-created", _budget_guard(limits.budget_s))
+        client.meta.events.register("request-created", _budget_guard(limits.budget_s),
+                                    unique_id="infragen-call-budget")
         return client
 
 
