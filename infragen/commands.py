@@ -199,5 +199,6 @@ def local_status(config_path: Path) -> int:
     if current.state == "running":
         click.echo(f"running at {current.server.endpoint_url} (pid {current.server.pid})")
         return EXIT_OK
-    click.echo("stopped" + (" (cleaned up the state of a dead server)" if current.state == "stale" else ""))
+    click.echo("stopped" + (" (removed a stale record: its process is gone or is not the emulator "
+                            "infragen started)" if current.state == "stale" else ""))
     return EXIT_FAILED

@@ -206,8 +206,9 @@ def _budget_guard(budget_s: float):
 
 
 def _config_file_error(exc: ConfigParseError) -> ConfigError:
-    return ConfigError(f"Cannot read the AWS config: {exc}",
-                       hint="fix or move that file (AWS_CONFIG_FILE names another), or use --local")
+    return ConfigError(f"Cannot read an AWS config file: {exc}",
+                       hint="fix or move that file (AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE "
+                            "name others), or use --local")
 
 
 def make_session(target: Target) -> Clients:

@@ -346,11 +346,11 @@ def test_default_call_limits_suit_aws():
 
 # --- a malformed ~/.aws/config (L16) -----------------------------------------------------------------
 
-@pytest.fixture
-def broken_aws_config(aws_env, tmp_path, monkeypatch):
-    path = tmp_path / "broken-aws-config"
+@pytest.fixture(params=["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+def broken_aws_config(aws_env, tmp_path, monkeypatch, request):
+    path = tmp_path / "broken-aws-file"
     path.write_text("[default\nregion = us-west-2\n[profile x]\nthis is not ini\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
+    monkeypatch.setenv(request.param, str(path))
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")  # the local target must not look at it either
     return path
 
@@ -373,3 +373,13 @@ def test_a_malformed_aws_config_is_exit_2_naming_it_for_aws_targets(project, bro
     assert result.exit_code == 2, result.output
     assert str(broken_aws_config) in result.output
     no_traceback(result)
+
+
+def test_render_check_reports_a_file_that_is_not_utf8_as_stale_and_render_rewrites_it(project, rendered):
+    (rendered / "dev.json").write_bytes(b"\xff\xfe{}")
+
+    check = run("render", "--all", "--check", "--config", project)
+    assert check.exit_code == 1 and f"stale: {rendered / 'dev.json'}" in check.output
+    no_traceback(check)
+    assert run("render", "--all", "--config", project).exit_code == 0
+    assert run("render", "--all", "--check", "--config", project).exit_code == 0
