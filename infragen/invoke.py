@@ -36,6 +36,7 @@ LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 TIMEOUT_ERROR = "Sandbox.Timedout"  # Lambda's errorType for a function stopped at its timeout
 MARSHAL_ERROR = "Runtime.MarshalError"  # … and for a response that is not JSON-serialisable
+_USER_AWS_PROFILE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 LOG_DRAIN_S = 1.0  # after the answer, how long to wait for the rest of the log lines
 
 
@@ -195,6 +196,10 @@ def _child(results, logs: int, source_dir: Path, function_dir: Path, lambda_env:
         sys.stdout = io.TextIOWrapper(io.FileIO(logs, "wb", closefd=False), encoding="utf-8",
                                       errors="backslashreplace", write_through=True)
         os.environ.update(lambda_env)
+        if "AWS_ACCESS_KEY_ID" in lambda_env:  # given credentials: no profile or AWS files, as on Lambda
+            for name in _USER_AWS_PROFILE:
+                os.environ.pop(name, None)
+            os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
         _forget_modules(source_dir)
         sys.path[:0] = [str(function_dir), str(source_dir)]
         importlib.invalidate_caches()

@@ -355,7 +355,7 @@ def broken_aws_config(aws_env, tmp_path, monkeypatch, request):
     return path
 
 
-@pytest.mark.parametrize("command", [["secrets", "status", "--env", "dev"], ["status"]])
+@pytest.mark.parametrize("command", [["secrets", "status", "--env", "dev"], ["status"], ["invoke", "hello"]])
 def test_a_malformed_aws_config_does_not_matter_to_local_commands(project, broken_aws_config, command):
     result = run(*command, "--config", project, "--local")
 
@@ -383,3 +383,19 @@ def test_render_check_reports_a_file_that_is_not_utf8_as_stale_and_render_rewrit
     no_traceback(check)
     assert run("render", "--all", "--config", project).exit_code == 0
     assert run("render", "--all", "--check", "--config", project).exit_code == 0
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the server outlives start()
+def test_a_background_emulator_and_the_handlers_run_against_it_ignore_a_malformed_aws_config(
+        project, broken_aws_config):
+    from infragen import local
+
+    state = project.parent / ".infragen"
+    local.start(state)
+    try:
+        result = run("invoke", "hello", "--config", project, "--local")
+    finally:
+        local.stop(state)
+
+    assert result.exit_code == 0, result.output
+    assert "greetingConfigured" in result.output and "in-process" not in result.output
