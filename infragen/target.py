@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConfigParseError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ConfigParseError, HTTPClientError, ProfileNotFound
 
 from infragen import __version__
 from infragen.errors import AwsError, ConfigError, UsageError
@@ -253,6 +253,9 @@ def check_credentials(clients: Clients) -> Identity:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         raise AwsError(f"AWS rejected the credentials ({code}).", hint=_CONFIGURE_HINT) from exc
+    except (CallTimedOut, HTTPClientError) as exc:  # the network, not the credentials
+        raise AwsError(f"Could not reach the target to verify the credentials: {exc}",
+                       hint="check the endpoint, the network or proxy settings, then retry") from exc
     except BotoCoreError as exc:
         raise AwsError(f"Could not verify the AWS credentials: {exc}", hint=_CONFIGURE_HINT) from exc
     return Identity(account=reply["Account"], arn=reply["Arn"])

@@ -317,6 +317,7 @@ def test_a_silent_endpoint_fails_a_command_with_exit_3_within_its_call_limits(
     assert time.monotonic() - started < 5
     assert result.exit_code == 3, result.output
     assert url in result.output and ("Read timeout" in result.output or "no answer" in result.output)
+    assert "aws configure" not in result.output  # a silent endpoint is not a credentials problem
     assert held, "the command never reached the endpoint"
     no_traceback(result)
 
