@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from pathlib import Path
 
 import click
 
-from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError
+from infragen.errors import EXIT_ABORTED, EXIT_AWS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, InfragenError, UsageError
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=Path("infragen.toml"),
@@ -20,9 +21,29 @@ REPLACE_FAILED_OPTION = click.option(
          "(ROLLBACK_COMPLETE), or its artifact bucket was deleted. --yes alone never deletes a stack.")
 
 
+class Seconds(click.ParamType):
+    """A finite number of seconds, at least `minimum` (nan and inf would remove the bound)."""
+
+    name = "seconds"
+
+    def __init__(self, minimum: float):
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        if not math.isfinite(seconds) or seconds < self.minimum:
+            self.fail(f"{value!r} is not a finite number of seconds of at least {self.minimum:g}.",
+                      param, ctx)
+        return seconds
+
+
 def wait_option(default_s: int):
-    return click.option("--wait-timeout", type=click.FloatRange(1), default=default_s,
-                        show_default=True, help="Seconds to wait for each CloudFormation operation.")
+    return click.option("--wait-timeout", type=Seconds(1), default=default_s,
+                        show_default=True, help="Seconds to wait for each CloudFormation operation "
+                                                "(also the most any single AWS call may take).")
 
 
 def reports_errors(command):
@@ -79,7 +100,16 @@ def target_options(command):
 
     @functools.wraps(command)
     def wrapper(*args, local, endpoint_url, profile, region, **kwargs):
-        flags = {"local": local, "endpoint_url": endpoint_url, "profile": profile, "region": region}
+        from infragen.regions import region_problem
+        from infragen.target import endpoint_url_problem
+
+        if endpoint_url is not None and (problem := endpoint_url_problem(endpoint_url)):
+            raise click.BadParameter(problem, param_hint="'--endpoint-url'")
+        custom_endpoint = endpoint_url is not None and not local
+        if region is not None and (problem := region_problem(region, custom_endpoint=custom_endpoint)):
+            raise click.BadParameter(f"{region!r}: {problem}", param_hint="'--region'")
+        flags = {"local": local, "endpoint_url": endpoint_url, "profile": profile, "region": region,
+                 "call_timeout": kwargs.get("wait_timeout")}
         return command(*args, target_flags=flags, **kwargs)
 
     for option in reversed(options):
@@ -103,8 +133,8 @@ def cli():
 @click.option("--env", "env_name", help="Render one environment.")
 @click.option("--all", "all_envs", is_flag=True, help="Render every environment in the config.")
 @click.option("--check", is_flag=True, help="Write nothing; fail if a file is stale or missing.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates_out"),
-              show_default=True, help="Output directory.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Output directory (default: templates_out/ next to the config file).")
 @reports_errors
 def render(config_path, env_name, all_envs, check, out_dir):
     """Write CloudFormation templates into templates_out/."""
@@ -116,7 +146,7 @@ def render(config_path, env_name, all_envs, check, out_dir):
 @cli.command()
 @CONFIG_OPTION
 @click.option("--dir", "templates_dir", type=click.Path(path_type=Path),
-              default=Path("templates_out"), show_default=True)
+              help="Templates to lint (default: templates_out/ next to the config file).")
 @reports_errors
 def lint(config_path, templates_dir):
     """Run cfn-lint on every template in templates_out/ (errors and warnings fail)."""
@@ -240,7 +270,7 @@ def package(config_path, env_name, out_dir, target_flags):
 @target_options
 @reports_errors
 def invoke(config_path, function, env_name, event_source, route, path_values, body, target_flags):
-    """Run a handler in-process with its deployed environment; print the response."""
+    """Run a handler (stopped at its timeout) with its deployed environment; print the response."""
     from infragen import commands
 
     sys.exit(commands.invoke(config_path, function, env_name, event_source, target_flags,
@@ -300,11 +330,15 @@ def secrets_set(config_path, function, key, env_name, target_flags):
 
 def read_secret(label: str) -> str:
     """A hidden prompt on a terminal; otherwise all of stdin, trailing newlines dropped."""
-    from infragen.console import stdin_is_terminal
+    from infragen.console import read_stdin, stdin_is_terminal
 
     if stdin_is_terminal():
-        return click.prompt(f"Value for {label}", hide_input=True)
-    return sys.stdin.read().rstrip("\r\n")
+        try:
+            return click.prompt(f"Value for {label}", hide_input=True)
+        except UnicodeDecodeError as exc:  # typed bytes the terminal's encoding cannot decode
+            raise UsageError(f"the value typed is not text in the terminal's encoding ({exc.reason})",
+                             hint="nothing was stored; type it again") from None
+    return read_stdin("the secret value").rstrip("\r\n")
 
 
 @secrets.command("status")

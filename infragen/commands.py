@@ -23,11 +23,19 @@ def _selected_envs(config, env_name: str | None, all_envs: bool) -> list[str]:
     raise UsageError("nothing to render", hint="pass --env NAME or --all")
 
 
+def _templates_dir(config_path: Path, given: Path | None) -> Path:
+    """--out/--dir when given, else templates_out/ of the --config project (not of the cwd)."""
+    from infragen.render import TEMPLATES_DIR
+
+    return given if given is not None else project_root(config_path) / TEMPLATES_DIR
+
+
 def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
-           out_dir: Path) -> int:
+           out_dir: Path | None) -> int:
     from infragen.render import render_files, unrendered_files, write_files
 
     config = load_config(config_path)
+    out_dir = _templates_dir(config_path, out_dir)
     for note in config.notes:
         click.echo(f"note: {note}", err=True)
     files = render_files(config, _selected_envs(config, env_name, all_envs), out_dir)
@@ -52,11 +60,14 @@ def render(config_path: Path, env_name: str | None, all_envs: bool, check: bool,
     return EXIT_OK
 
 
-def lint(config_path: Path, templates_dir: Path) -> int:
+def lint(config_path: Path, templates_dir: Path | None) -> int:
     """Lint every template; remember the clean ones so deploying them skips a second lint."""
-    from infragen.lint import LintVerdicts, lint_text
+    from infragen.lint import LintVerdicts, lint_text, read_template
 
     config = load_config(config_path)
+    templates_dir = _templates_dir(config_path, templates_dir)
+    if templates_dir.exists() and not templates_dir.is_dir():
+        raise UsageError(f"{templates_dir} is not a folder", hint="pass --dir FOLDER")
     paths = sorted(templates_dir.glob("*.json"))
     if not paths:
         raise UsageError(f"no templates in {templates_dir}", hint="run `infragen render --all`")
@@ -64,10 +75,12 @@ def lint(config_path: Path, templates_dir: Path) -> int:
     verdicts = LintVerdicts(state_dir(config_path))
     findings = []
     for path in paths:
-        text, region = path.read_text(encoding="utf-8"), regions.get(path.name, config.envs[0].region)
-        found = lint_text(text, str(path), region)
-        if not found:
-            verdicts.record_clean(text, region)
+        text, found = read_template(path)
+        if text is not None:
+            region = regions.get(path.name, config.envs[0].region)
+            found = lint_text(text, str(path), region)
+            if not found:
+                verdicts.record_clean(text, region)
         findings += found
     for finding in findings:
         click.echo(str(finding), err=True)
@@ -78,7 +91,7 @@ def lint(config_path: Path, templates_dir: Path) -> int:
 def invoke(config_path: Path, function: str, env_name: str | None, event_source: str | None,
            target_flags: dict, route: str | None = None, path_values: tuple[str, ...] = (),
            body: str | None = None) -> int:
-    """Run one handler in-process with the environment its deployed function would get."""
+    """Run one handler locally (stopped at its timeout) with the environment its deployed function would get."""
     import json
 
     from infragen.console import Console
@@ -105,8 +118,9 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
         variables = function_environment(template, fn.name, _leniently(resolve, console))
         region = clients.target.region
         variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
-        source = root / fn.source
-        result = run_handler(source.parent, source.name, event, variables,
+        result = run_handler(root / fn.source, event, variables, handler=fn.handler,
+                             shared_dirs=[root / folder for folder in cfg.shared_packages],
+                             dependency_dir=_local_dependencies(root, fn),
                              timeout_s=fn.timeout, memory_mb=fn.memory,
                              function_name=function_name(cfg, fn.name))
     click.echo(result.logs, nl=False, err=True)
@@ -115,11 +129,20 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
         click.echo(result.error_traceback or f"{result.error_type}: {result.error_message}", err=True)
         return EXIT_FAILED
     click.echo(json.dumps(result.response, indent=2))
-    if result.timed_out:
-        click.echo(f"{fn.name} ran {result.duration_ms / 1000:.1f} s, over its {fn.timeout} s "
-                   f"timeout: Lambda would have stopped it.", err=True)
-        return EXIT_FAILED
     return EXIT_OK
+
+
+def _local_dependencies(root: Path, fn) -> Path | None:
+    """The function's requirements.txt installed for this machine (cached), or None."""
+    from infragen.deployment import DEPS_DIR, REQUIREMENTS_FILE
+    from infragen.project import STATE_DIR
+
+    requirements = root / fn.source / REQUIREMENTS_FILE
+    if not requirements.is_file():
+        return None
+    from infragen.dependencies import install_for_local
+
+    return install_for_local(requirements, cache_dir=root / STATE_DIR / DEPS_DIR)
 
 
 def _leniently(resolve, console):
@@ -206,7 +229,14 @@ def local_stop(config_path: Path) -> int:
     from infragen import local as emulator
 
     found = emulator.stop(state_dir(config_path))
-    click.echo("Local emulator stopped." if found.state == "running" else "Local emulator was not running.")
+    if found.state == "running":
+        click.echo("Local emulator stopped.")
+    elif found.state == "stale" and found.server:
+        click.echo(f"Local emulator was not running: removed the stale record of pid {found.server.pid} "
+                   "(not the emulator infragen started, or gone; not signalled).")
+    else:
+        click.echo("Local emulator was not running" + (" (removed an unreadable record)."
+                                                       if found.state == "stale" else "."))
     return EXIT_OK
 
 
@@ -217,5 +247,6 @@ def local_status(config_path: Path) -> int:
     if current.state == "running":
         click.echo(f"running at {current.server.endpoint_url} (pid {current.server.pid})")
         return EXIT_OK
-    click.echo("stopped" + (" (cleaned up the state of a dead server)" if current.state == "stale" else ""))
+    click.echo("stopped" + (" (removed a stale record: its process is gone or is not the emulator "
+                            "infragen started)" if current.state == "stale" else ""))
     return EXIT_FAILED

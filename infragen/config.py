@@ -18,6 +18,7 @@ from typing import Any, Callable
 from infragen.errors import ConfigError
 from infragen.routes import ROUTE_FORMAT, Route, parse_route, sibling_parameter_conflict
 from infragen.schedules import schedule_problem
+from infragen.regions import region_check
 
 DEFAULT_CONFIG = Path("infragen.toml")
 # CloudWatch Logs accepts only these retention periods (days).
@@ -294,7 +295,7 @@ _NAME = r"[a-z][a-z0-9_]{0,39}"
 STACK_RULES: dict[str, tuple[type, Check]] = {
     "stack_name": (str, _matches(_STACK_NAME, "up to 41 letters, digits, '-' or {env}, "
                                               "starting with a letter")),
-    "region": (str, _matches(r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region such as 'us-west-2'")),
+    "region": (str, region_check),
     "vpc_cidr": (str, _cidr),
     "nat_gateways": (int, _between(1, 2)),
     "log_retention_days": (int, _one_of(*RETENTION_DAYS)),
@@ -380,7 +381,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found",
                           hint="run from the project root or pass --config FILE") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

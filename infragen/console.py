@@ -10,11 +10,38 @@ from typing import Callable, Iterator, TextIO
 
 import click
 
-from infragen.errors import Aborted, InfragenError, Interrupted
+from infragen.errors import Aborted, InfragenError, Interrupted, UsageError
 
 
 def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
+    """False also when there is no usable stdin at all (closed with `<&-`)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # a closed stream
+        return False
+
+
+def read_stdin(what: str) -> str:
+    """All of stdin as strict UTF-8 text; UsageError when stdin is closed, unreadable or not UTF-8.
+
+    `what` names the expected input in the message ("the event", "the secret value").
+    """
+    stream = sys.stdin
+    try:
+        if stream is None:
+            raise OSError("stdin is closed")
+        raw = getattr(stream, "buffer", None)
+        data = raw.read() if raw is not None else stream.read()
+    except (OSError, ValueError) as exc:  # ValueError: I/O operation on a closed file
+        raise UsageError(f"cannot read {what} from stdin: {getattr(exc, 'strerror', None) or exc}",
+                         hint=f"pipe {what} on stdin, or give a file") from None
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what} on stdin is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                         hint="convert it to UTF-8 first, e.g. with iconv") from None
 
 
 @dataclass

@@ -1,35 +1,40 @@
-"""Run a Lambda handler from lambda_src/ in-process, the way Lambda would call it.
+"""Run a Lambda handler locally, the way Lambda would call it.
 
-The library side of `infragen invoke`: `load_event` reads the event, `run_handler`
-imports `<source_dir>/<function>/handler.py` with the function folder and
-`source_dir` (for the shared `common` package) importable, applies the function's
-environment for the call only, passes a Lambda-like context and reports what the
-handler returned or raised.
+The library side of `infragen invoke`: `load_event` reads the event, `run_handler` runs the
+function's handler in a forked child (stopped at the function's timeout) with its folder, the
+shared packages and its installed requirements importable as in its zip, and the function's
+environment; it passes a Lambda-like context and reports what the handler returned or raised.
 """
 
 from __future__ import annotations
 
 import contextlib
+import decimal
 import importlib
 import io
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infragen.console import read_stdin
 from infragen.errors import UsageError
-from infragen.package import SHARED_PACKAGE
 
-HANDLER_MODULE = "handler"
-HANDLER_FUNCTION = "handler"
 LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+TIMEOUT_ERROR = "Sandbox.Timedout"  # Lambda's errorType for a function stopped at its timeout
+MARSHAL_ERROR = "Runtime.MarshalError"  # … and for a response that is not JSON-serialisable
+_USER_AWS_PROFILE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+LOG_DRAIN_S = 1.0  # after the answer, how long to wait for the rest of the log lines
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,8 @@ class InvokeResult:
 
     @property
     def timed_out(self) -> bool:
-        """True when the call ran past the timeout Lambda would have enforced."""
-        return self.duration_ms > self.timeout_s * 1000
+        """True when the handler was stopped at its timeout."""
+        return self.error_type == TIMEOUT_ERROR
 
 
 class LambdaContext:
@@ -74,7 +79,12 @@ class LambdaContext:
         )
         self.identity = None
         self.client_context = None
-        self._deadline = time.monotonic() + timeout_s
+        self._timeout_s = timeout_s
+        self.restart_clock()
+
+    def restart_clock(self) -> None:
+        """Start the timeout now (when the invocation starts)."""
+        self._deadline = time.monotonic() + self._timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the timeout (never negative)."""
@@ -84,44 +94,63 @@ class LambdaContext:
 def load_event(path_or_dash: str | Path) -> dict[str, Any]:
     """The JSON object in file `path_or_dash`, or on stdin for "-"."""
     source = "stdin" if str(path_or_dash) == "-" else str(path_or_dash)
+    if source == "stdin":
+        return _parse_event(read_stdin("the event"), source)
     try:
-        if source == "stdin":
-            text = sys.stdin.read()
-        else:
-            text = Path(path_or_dash).read_text(encoding="utf-8")
+        text = Path(path_or_dash).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"event file not found: {source}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read event from {source}: {error}") from None
+    return _parse_event(text, source)
+
+
+def _parse_event(text: str, source: str) -> dict[str, Any]:
     if not text.strip():
         raise UsageError(f"no event in {source}", hint="give a file holding a JSON object")
     try:
         event = json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"event in {source} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"event in {source} is nested too deeply to parse",
+                         hint="flatten it; API Gateway events are a few levels deep") from None
     if not isinstance(event, dict):
         raise UsageError(f"event in {source} must be a JSON object, not {type(event).__name__}")
     return event
 
 
 def run_handler(
-    source_dir: Path,
-    function: str,
+    function_dir: Path,
     event: dict,
     env_vars: dict[str, str],
     *,
     timeout_s: int,
     memory_mb: int,
     function_name: str,
+    handler: str = "handler.handler",
+    shared_dirs: Sequence[Path] = (),
+    dependency_dir: Path | None = None,
 ) -> InvokeResult:
-    """Invoke `<source_dir>/<function>/handler.py:handler(event, context)` in-process.
+    """Invoke `handler` ("module.function") from `function_dir` in a forked child.
 
-    The handler's stdout (its log lines) is captured into `InvokeResult.logs`. An
-    exception from importing or calling the handler is reported in the result, not
-    raised; a missing function folder raises UsageError.
+    Importable as in the zip: the function folder, each shared package under its own name, and
+    the function's installed requirements (`dependency_dir`).
+
+    The child starts as a copy of this process (imports, mocks and all), so a run is as quick as an
+    in-process call, yet it can be stopped: at `timeout_s` it is killed, with everything it started,
+    and the result says "Task timed out" as Lambda does. The handler's stdout (its log lines) is
+    captured into `InvokeResult.logs`, also when it is killed. What it returns must be
+    JSON-serialisable, as on Lambda (else Runtime.MarshalError). An exception from importing or
+    calling the handler is reported in the result, not raised; a missing function folder raises
+    UsageError. This process's environment, sys.path and modules are never touched.
     """
-    source_dir = Path(source_dir).resolve()
-    function_dir = _function_dir(source_dir, function)
+    function_dir = Path(function_dir).resolve()
+    module_name, _, attribute = handler.rpartition(".")
+    _require_module(function_dir, module_name)
+    code = _Code(function_dir=function_dir, module=module_name, attribute=attribute,
+                 shared=tuple(Path(d).resolve() for d in shared_dirs if Path(d).is_dir()),
+                 dependencies=dependency_dir)
     region = env_vars.get("AWS_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
     lambda_env = {
         "AWS_REGION": region,
@@ -130,86 +159,166 @@ def run_handler(
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         **env_vars,
     }
-    captured = io.StringIO()
-    with _environment(lambda_env), _importable(source_dir, function_dir):
-        context = LambdaContext(
-            function_name=function_name, memory_mb=memory_mb, timeout_s=timeout_s, region=region
-        )
-        started = time.perf_counter()
-        try:
-            with contextlib.redirect_stdout(captured):
-                module = importlib.import_module(HANDLER_MODULE)
-                response = getattr(module, HANDLER_FUNCTION)(event, context)
-        except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
-            response, failure = None, error
-        else:
-            failure = None
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    context = LambdaContext(function_name=function_name, memory_mb=memory_mb, timeout_s=timeout_s,
+                            region=region)
+    forking = multiprocessing.get_context("fork")
+    results, child_results = forking.Pipe(duplex=False)
+    logs, child_logs = os.pipe()
+    child = forking.Process(target=_child, daemon=True, args=(
+        child_results, child_logs, code, lambda_env, event, context))
+    started = time.perf_counter()
+    try:
+        child.start()
+        child_results.close()
+        os.close(child_logs)
+        outcome, log_bytes = _collect(results, logs, timeout_s)
+    finally:
+        _stop(child)
+        results.close()
+        os.close(logs)
+    duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    if outcome is None:
+        duration_ms = float(timeout_s * 1000)
+        outcome = {"error": (TIMEOUT_ERROR, f"Task timed out after {timeout_s:.2f} seconds", None)}
+    response, error = _response(outcome)
     return InvokeResult(
-        function=function,
+        function=function_dir.name,
         request_id=context.aws_request_id,
         duration_ms=duration_ms,
         timeout_s=timeout_s,
         response=response,
-        error_type=None if failure is None else type(failure).__name__,
-        error_message=None if failure is None else str(failure),
-        error_traceback=None if failure is None else "".join(traceback.format_exception(failure)),
-        logs=captured.getvalue(),
+        error_type=error and error[0],
+        error_message=error and error[1],
+        error_traceback=error and error[2],
+        logs=log_bytes.decode("utf-8", errors="backslashreplace"),
     )
 
 
-def _function_dir(source_dir: Path, function: str) -> Path:
-    """`source_dir/function`, which must be one of the function folders."""
-    available = sorted(
-        path.parent.name
-        for path in source_dir.glob(f"*/{HANDLER_MODULE}.py")
-        if path.parent.name != SHARED_PACKAGE
-    )
-    if function not in available:
-        raise UsageError(
-            f"no function {function!r} in {source_dir}",
-            hint=f"available: {', '.join(available) or 'none'}",
-        )
-    return source_dir / function
+@dataclass(frozen=True)
+class _Code:
+    """Where a handler's code is, laid out as in its zip."""
+
+    function_dir: Path
+    module: str
+    attribute: str
+    shared: tuple[Path, ...]
+    dependencies: Path | None
+
+    @property
+    def path(self) -> list[str]:
+        folders = [self.function_dir, *dict.fromkeys(d.parent for d in self.shared)]
+        return [str(f) for f in folders + ([self.dependencies] if self.dependencies else [])]
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Apply `values` to os.environ, then restore it exactly, whatever the call changed."""
-    saved = dict(os.environ)
-    os.environ.update(values)
+def _child(results, logs: int, code: _Code, lambda_env: dict[str, str],
+           event: dict, context: LambdaContext) -> None:
+    """In the forked child: run the handler once, send the outcome, exit (stray threads included)."""
     try:
-        yield
+        os.setpgid(0, 0)  # its own process group, so a timeout also stops what the handler started
+        sys.stdout = io.TextIOWrapper(io.FileIO(logs, "wb", closefd=False), encoding="utf-8",
+                                      errors="backslashreplace", write_through=True)
+        os.environ.update(lambda_env)
+        if "AWS_ACCESS_KEY_ID" in lambda_env:  # given credentials: no profile or AWS files, as on Lambda
+            for name in _USER_AWS_PROFILE:
+                os.environ.pop(name, None)
+            os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+        _forget_modules(code)
+        sys.path[:0] = code.path
+        importlib.invalidate_caches()
+        context.restart_clock()
+        try:
+            module = importlib.import_module(code.module)
+            outcome = _marshal(getattr(module, code.attribute)(event, context))
+        except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
+            outcome = {"error": (type(error).__name__, _text(error),
+                                 "".join(traceback.format_exception(error)))}
+        sys.stdout.flush()
+        results.send(outcome)
     finally:
-        for key in set(os.environ) - set(saved):
-            del os.environ[key]
-        for key, value in saved.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
+        os._exit(0)
 
 
-@contextlib.contextmanager
-def _importable(source_dir: Path, function_dir: Path) -> Iterator[None]:
-    """Put the function folder and source_dir first on sys.path, with fresh modules."""
-    _forget_modules(source_dir)
-    entries = [str(function_dir), str(source_dir)]
-    sys.path[:0] = entries
-    importlib.invalidate_caches()
+def _marshal(response: Any) -> dict:
+    """The response as Lambda's Python runtime serialises it (Decimal as a number), or its MarshalError."""
     try:
-        yield
-    finally:
-        for entry in entries:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(entry)
-        _forget_modules(source_dir)
+        return {"response_json": json.dumps(response, default=_decimal)}
+    except (TypeError, ValueError, RecursionError) as error:  # bytes, a set, a datetime, a cycle
+        return {"error": (MARSHAL_ERROR, f"Unable to marshal response: {_text(error)}", None)}
 
 
-def _forget_modules(source_dir: Path) -> None:
-    """Drop `handler`, `common.*` and every module loaded from source_dir."""
+def _decimal(value: Any) -> float:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # an exception whose __str__ fails
+        return repr(type(error))
+
+
+def _collect(results, logs: int, timeout_s: float) -> tuple[dict | None, bytes]:
+    """Read the child's log pipe and wait for its outcome until `timeout_s`; None when it ran out."""
+    deadline = time.monotonic() + timeout_s
+    chunks: list[bytes] = []
+    outcome, logs_open = None, True
+    while outcome is None or logs_open:
+        remaining = deadline - time.monotonic() if outcome is None else LOG_DRAIN_S
+        if remaining <= 0:
+            break
+        waiting = ([logs] if logs_open else []) + ([results] if outcome is None else [])
+        ready = multiprocessing.connection.wait(waiting, timeout=remaining)
+        if not ready and outcome is not None:
+            break  # something the handler started still holds the log pipe
+        if logs in ready:
+            chunk = os.read(logs, 65536)
+            chunks.append(chunk)
+            logs_open = bool(chunk)
+        if results in ready:
+            try:
+                outcome = results.recv()
+            except EOFError:  # died without an answer: os._exit in the handler, a crash, killed
+                outcome = {"error": ("Runtime.ExitError", "Runtime exited without providing a reason", None)}
+    return outcome, b"".join(chunks)
+
+
+def _stop(child) -> None:
+    """Kill the child and its process group if it still runs; reap it."""
+    if child.pid is None:
+        return
+    if child.exitcode is None:
+        for kill in (lambda: os.killpg(child.pid, signal.SIGKILL), child.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill()
+    child.join()
+
+
+def _response(outcome: dict) -> tuple[Any, tuple[str, str, str | None] | None]:
+    if "error" in outcome:
+        return None, tuple(outcome["error"])
+    try:
+        return json.loads(outcome["response_json"]), None
+    except (ValueError, RecursionError) as error:
+        return None, (MARSHAL_ERROR, f"Unable to marshal response: {error}", None)
+
+
+def _require_module(function_dir: Path, module: str) -> None:
+    """The handler's module must be a file of the function folder."""
+    if not (function_dir / (module.replace(".", "/") + ".py")).is_file():
+        raise UsageError(f"no handler module {module!r} in {function_dir}",
+                         hint="check the function's source and handler in infragen.toml")
+
+
+def _forget_modules(code: _Code) -> None:
+    """Drop the handler's module, the shared packages and every module loaded from the code's folders."""
+    names = {code.module.split(".")[0], *(d.name for d in code.shared)}
+    folders = [code.function_dir, *code.shared] + ([code.dependencies] if code.dependencies else [])
     for name, module in list(sys.modules.items()):
-        if name == HANDLER_MODULE or name.split(".")[0] == SHARED_PACKAGE:
+        if name.split(".")[0] in names:
             del sys.modules[name]
             continue
         origin = getattr(module, "__file__", None)
-        if origin and Path(origin).resolve().is_relative_to(source_dir):
+        if origin and any(Path(origin).resolve().is_relative_to(f) for f in folders):
             del sys.modules[name]

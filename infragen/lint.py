@@ -25,15 +25,51 @@ class Finding:
         return f"{self.rule} {self.file}:{self.line} {self.path}: {self.message}"
 
 
+_CONFLICT_MARKERS = ("<<<<<<<", ">>>>>>>", "|||||||")
+
+
+def _unreadable(file: str, line: int, problem: str) -> Finding:
+    return Finding(rule="E0000", level="error", file=file, path="", line=line,
+                   message=f"{problem}; re-render it with `infragen render --all`")
+
+
+def read_template(path: Path) -> tuple[str | None, list[Finding]]:
+    """The template's text, or no text and a finding saying why it cannot be linted (a folder,
+    unreadable, not UTF-8, empty, a merge-conflict marker)."""
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return None, [_unreadable(file, 1, "a folder, not a template file")]
+    except OSError as exc:
+        return None, [_unreadable(file, 1, f"cannot be read: {exc.strerror or exc}")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return None, [_unreadable(file, line, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    if not text.strip():
+        return None, [_unreadable(file, 1, "empty")]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(_CONFLICT_MARKERS) or line.rstrip() == "=======":
+            return None, [_unreadable(file, number, f"a merge-conflict marker ({line[:7]!r})")]
+    return text, []
+
+
 def lint_text(text: str, file: str, region: str) -> list[Finding]:
-    """Gating findings (errors and warnings) for one template's text."""
+    """Gating findings (errors and warnings) for one template's text; never raises on bad text."""
     from cfnlint.api import ManualArgs, lint
 
-    matches = lint(text, config=ManualArgs(regions=[region]))
+    try:
+        matches = lint(text, config=ManualArgs(regions=[region]))
+    except Exception as exc:  # RecursionError included: a linter crash must fail the gate, not the command
+        return [Finding(rule="E0000", level="error", file=file, path="", line=1,
+                        message=f"cfn-lint could not check this template: {type(exc).__name__}: {exc}")]
     findings = [
         Finding(rule=m.rule.id, level=m.rule.severity, file=file,
-                path="/".join(str(p) for p in (m.path or [])), line=m.linenumber,
-                message=m.message)
+                # parse errors (E0000: invalid JSON, a merge-conflict marker) carry no path
+                path="/".join(str(p) for p in (getattr(m, "path", None) or [])),
+                line=getattr(m, "linenumber", 1), message=m.message)
         for m in matches
     ]
     return [f for f in findings if f.level in GATING_LEVELS]

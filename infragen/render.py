@@ -57,7 +57,11 @@ class RenderedFile:
         """'current', 'stale' or 'missing' compared with what is on disk."""
         if not self.path.exists():
             return "missing"
-        return "current" if self.path.read_text(encoding="utf-8") == self.text else "stale"
+        try:
+            on_disk = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # not UTF-8: certainly not what render writes
+            return "stale"
+        return "current" if on_disk == self.text else "stale"
 
 
 def render_files(config: Config, envs: list[str], out_dir: Path = TEMPLATES_DIR) -> list[RenderedFile]:

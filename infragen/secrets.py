@@ -37,9 +37,19 @@ def find_slot(cfg: EnvConfig, function: str, key: str) -> SecretSlot:
 
 
 def require_value(value: str) -> str:
-    """The value, unless it is empty (an empty SecureString cannot be stored)."""
+    """The value, unless SSM could not store it faithfully: empty, NUL, or not encodable as UTF-8
+    (lone surrogates, e.g. undecodable bytes smuggled in by a surrogateescape stream)."""
     if not value:
         raise UsageError("the secret value is empty", hint="pipe the value on stdin or type it at the prompt")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"the secret value is not valid Unicode text (character {exc.start + 1} is a "
+                         "lone surrogate, e.g. from bytes that are not UTF-8)",
+                         hint="give the value as UTF-8 text; nothing was stored") from None
+    if "\0" in value:
+        raise UsageError(f"the secret value contains a NUL character (character {value.index(chr(0)) + 1})",
+                         hint="give the value as text without NUL; nothing was stored")
     return value
 
 

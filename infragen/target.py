@@ -5,19 +5,25 @@ The only module that creates boto3 sessions and clients; everything else receive
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
+import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Literal
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ConfigParseError, HTTPClientError, ProfileNotFound
 
 from infragen import __version__
 from infragen.errors import AwsError, ConfigError, UsageError
+from infragen.regions import region_problem
 
 Kind = Literal["aws", "endpoint", "local"]
 _KINDS = ("aws", "endpoint", "local")
@@ -31,6 +37,72 @@ _CONFIGURE_HINT = (
     "Run `aws configure` (or `aws sso login --profile NAME`), set AWS_PROFILE or pass --profile, "
     "or use --local to deploy to the local emulator."
 )
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?")
+# The dummy-credential session reads no AWS config or credentials file and no AWS_PROFILE:
+# a malformed or foreign ~/.aws/config must not matter to the emulator.
+_NO_USER_FILES = {
+    "profile": (None, None, None, None),
+    "config_file": (None, None, os.devnull, None),
+    "credentials_file": (None, None, os.devnull, None),
+}
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """How long one AWS call may take, so an endpoint that accepts and never answers cannot stall a
+    command: per attempt (connect, then each read of the answer) and in all (no retry starts once
+    `budget_s` has passed since the call began). Control-plane calls answer in seconds; S3 gets longer
+    reads for uploads."""
+
+    connect_s: float = 5.0
+    read_s: float = 20.0
+    upload_read_s: float = 60.0
+    max_attempts: int = 3  # in all, the first attempt included
+    budget_s: float = 45.0
+
+    def at_most(self, seconds: float | None) -> "CallLimits":
+        """These limits, none above `seconds` (a command's --wait-timeout)."""
+        if seconds is None:
+            return self
+        return replace(self, connect_s=min(self.connect_s, seconds), read_s=min(self.read_s, seconds),
+                       upload_read_s=min(self.upload_read_s, seconds), budget_s=min(self.budget_s, seconds))
+
+
+CALL_LIMITS = CallLimits()
+
+
+class CallTimedOut(BotoCoreError):
+    """An AWS call found no usable answer within its budget (retries included)."""
+
+    fmt = ("no answer from {endpoint} for {operation} within {budget:g} s ({attempts} attempt(s)); "
+           "the endpoint or the network is not responding")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint URL (http[s]://host[:port][/path]), or None."""
+    example = "expected http(s)://HOST[:PORT], e.g. http://127.0.0.1:5000"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return f"{url!r} contains spaces or control characters; {example}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
+        return f"{url!r} is not a valid URL ({exc}); {example}"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} must start with http:// or https://; {example}"
+    host = parts.hostname
+    if not host:
+        return f"{url!r} names no host; {example}"
+    if port == 0 or (parts.netloc.endswith(":") and port is None):
+        return f"{url!r} has no valid port; {example}"
+    if parts.username is not None or parts.query or parts.fragment:
+        return f"{url!r} must not carry credentials, a query or a fragment; {example}"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(host) or len(host) > 253:
+            return f"{url!r}: {host!r} is not a valid host name; {example}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,6 +120,7 @@ class Target:
     region: str
     profile: str | None = None
     endpoint_url: str | None = None
+    limits: CallLimits = CALL_LIMITS
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -55,8 +128,15 @@ class Target:
         if (self.kind == "aws") == bool(self.endpoint_url):
             wanted = "takes no" if self.kind == "aws" else "needs an"
             raise ConfigError(f"A {self.kind!r} target {wanted} endpoint URL.")
-        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
-            raise ConfigError(f"Endpoint URL must start with http:// or https://, got {self.endpoint_url!r}.")
+        if self.endpoint_url and (problem := endpoint_url_problem(self.endpoint_url)):
+            raise ConfigError(f"Endpoint URL {problem}.")
+        _require_region(self.region, self.kind)
+
+
+def _require_region(region: str, kind: Kind) -> None:
+    """A region of botocore's partitions; any well-formed name for a custom endpoint."""
+    if problem := region_problem(region, custom_endpoint=kind == "endpoint"):
+        raise ConfigError(f"Region {region!r}: {problem}.", hint="pass --region or set region in the config")
 
 
 @dataclass(frozen=True)
@@ -95,15 +175,40 @@ class Clients:
         return self._client("sts")
 
     def _client(self, service: str):
+        limits = self.target.limits
         config = Config(
-            retries={"mode": "standard", "max_attempts": 5},
-            connect_timeout=5,
-            read_timeout=60,
+            retries={"mode": "standard", "total_max_attempts": limits.max_attempts},
+            connect_timeout=limits.connect_s,
+            read_timeout=limits.upload_read_s if service == "s3" else limits.read_s,
             user_agent_extra=f"infragen/{__version__}",
             # Emulators and custom endpoints rarely serve bucket-name subdomains.
             s3={"addressing_style": "path"} if self.target.endpoint_url else None,
         )
-        return self.session.client(service, endpoint_url=self.target.endpoint_url, config=config)
+        try:
+            client = self.session.client(service, endpoint_url=self.target.endpoint_url, config=config)
+        except ConfigParseError as exc:
+            raise _config_file_error(exc) from exc
+        client.meta.events.register("request-created", _budget_guard(limits.budget_s),
+                                    unique_id="infragen-call-budget")
+        return client
+
+
+def _budget_guard(budget_s: float):
+    """A request-created hook: note when a call starts; refuse a retry once its budget is spent."""
+    def guard(request, operation_name, **_):
+        context = request.context
+        started = context.setdefault("infragen_started", time.monotonic())
+        attempt = context.get("retries", {}).get("attempt", 1)
+        if attempt > 1 and time.monotonic() - started >= budget_s:
+            raise CallTimedOut(endpoint=request.url.split("?")[0], operation=operation_name,
+                               budget=budget_s, attempts=attempt - 1)
+    return guard
+
+
+def _config_file_error(exc: ConfigParseError) -> ConfigError:
+    return ConfigError(f"Cannot read an AWS config file: {exc}",
+                       hint="fix or move that file (AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE "
+                            "name others), or use --local")
 
 
 def make_session(target: Target) -> Clients:
@@ -121,8 +226,10 @@ def make_session(target: Target) -> Clients:
 
 
 def _dummy_session(target: Target) -> boto3.Session:
-    return boto3.Session(region_name=target.region, aws_access_key_id=_DUMMY_KEY,
-                         aws_secret_access_key=_DUMMY_KEY)
+    """Dummy credentials, and no user AWS config read at all (see _NO_USER_FILES)."""
+    core = botocore.session.Session(session_vars=_NO_USER_FILES)
+    return boto3.Session(botocore_session=core, region_name=target.region,
+                         aws_access_key_id=_DUMMY_KEY, aws_secret_access_key=_DUMMY_KEY)
 
 
 def require_credentials(clients: Clients) -> None:
@@ -146,6 +253,9 @@ def check_credentials(clients: Clients) -> Identity:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         raise AwsError(f"AWS rejected the credentials ({code}).", hint=_CONFIGURE_HINT) from exc
+    except (CallTimedOut, HTTPClientError) as exc:  # the network, not the credentials
+        raise AwsError(f"Could not reach the target to verify the credentials: {exc}",
+                       hint="check the endpoint, the network or proxy settings, then retry") from exc
     except BotoCoreError as exc:
         raise AwsError(f"Could not verify the AWS credentials: {exc}", hint=_CONFIGURE_HINT) from exc
     return Identity(account=reply["Account"], arn=reply["Arn"])
@@ -155,9 +265,12 @@ def _session(target: Target, *, metadata_lookup: bool) -> boto3.Session:
     """A session for the target's profile; without `metadata_lookup` it never asks the EC2 metadata service."""
     core = botocore.session.Session(profile=target.profile)
     try:
+        core.full_config  # parse the AWS config file now: a malformed one is bad input, named
         if not metadata_lookup:
             core.get_component("credential_provider").remove("iam-role")
         return boto3.Session(botocore_session=core, region_name=target.region)
+    except ConfigParseError as exc:
+        raise _config_file_error(exc) from exc
     except ProfileNotFound as exc:
         raise ConfigError(
             f"AWS profile {core.profile!r} is not configured.",
@@ -185,20 +298,25 @@ def _on_ec2() -> bool:
 
 @contextmanager
 def open_target(region: str, *, local: bool, endpoint_url: str | None, profile: str | None,
-                state_dir: Path, console) -> Iterator[Clients]:
-    """Clients for the target the command-line flags name: --local, --endpoint-url, or AWS."""
+                state_dir: Path, console, call_timeout: float | None = None) -> Iterator[Clients]:
+    """Clients for the target the command-line flags name: --local, --endpoint-url, or AWS.
+
+    `call_timeout` (a command's --wait-timeout) caps how long any single AWS call may take.
+    """
     if local and endpoint_url:
         raise UsageError("--local and --endpoint-url cannot be combined", hint="pick one target")
+    limits = CALL_LIMITS.at_most(call_timeout)
     if local:
         from infragen.local import local_endpoint
 
+        _require_region(region, "local")  # before starting an emulator
         with local_endpoint(state_dir, console) as url:
-            yield make_session(Target(kind="local", region=region, endpoint_url=url))
+            yield make_session(Target(kind="local", region=region, endpoint_url=url, limits=limits))
     elif endpoint_url:
         yield make_session(Target(kind="endpoint", region=region, profile=profile,
-                                  endpoint_url=endpoint_url))
+                                  endpoint_url=endpoint_url, limits=limits))
     else:
-        yield make_session(Target(kind="aws", region=region, profile=profile))
+        yield make_session(Target(kind="aws", region=region, profile=profile, limits=limits))
 
 
 def handler_environment(clients: Clients) -> dict[str, str]:

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def aws_env(monkeypatch):
 def _run(function: str, event: dict, env: dict, source: Path = LAMBDA_SRC, **overrides):
     options = {"timeout_s": 10, "memory_mb": 256, "function_name": f"infragen-{function}"}
     options.update(overrides)
-    return run_handler(source, function, event, env, **options)
+    return run_handler(source / function, event, env, shared_dirs=[source / "common"], **options)
 
 
 def _write_function(root: Path, name: str, code: str, common: str = "") -> None:
@@ -193,7 +194,7 @@ def test_functions_get_their_own_handler_and_common(tmp_path):
             common=f"TAG = 'common-for-{name}'\n",
         )
         result = _run(name, {}, {}, tmp_path)
-        assert result.response == (name, f"common-for-{name}")
+        assert result.response == [name, f"common-for-{name}"]  # a tuple comes back as a JSON array
 
 
 def test_timeout_is_flagged(tmp_path):
@@ -202,12 +203,59 @@ def test_timeout_is_flagged(tmp_path):
     assert _run("slow", {}, {}, tmp_path, timeout_s=0).timed_out
 
 
-@pytest.mark.parametrize("function", ["nope", "../lambda_src/hello", "common", "events"])
-def test_unknown_function_is_a_usage_error(function):
+@pytest.mark.parametrize("body", [
+    "    while True:\n        pass\n",  # busy
+    "    import time\n    time.sleep(600)\n",  # blocked
+    "    import time\n    while True:\n        try:\n            time.sleep(600)\n        except BaseException:\n"
+    "            pass\n",  # deaf to everything but SIGKILL
+    "    import subprocess, sys\n    subprocess.run([sys.executable, '-c', 'import time; time.sleep(600)'])\n",
+])
+def test_a_handler_overrunning_its_timeout_is_stopped_there_with_its_logs(tmp_path, body):
+    _write_function(tmp_path, "spin", "def handler(event, context):\n    print('started', flush=True)\n" + body)
+    started = time.monotonic()
+
+    result = _run("spin", {}, {}, tmp_path, timeout_s=1)
+
+    assert time.monotonic() - started < 5
+    assert result.timed_out and not result.ok
+    assert (result.error_type, result.error_message) == ("Sandbox.Timedout", "Task timed out after 1.00 seconds")
+    assert result.logs == "started\n"
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("b'raw'", "bytes"), ("{1, 2}", "set"), ("__import__('datetime').datetime(2024, 1, 1)", "datetime"),
+    ("object()", "object"),
+])
+def test_a_response_lambda_cannot_serialise_is_a_marshal_error(tmp_path, value, kind):
+    _write_function(tmp_path, "odd", f"def handler(event, context):\n    return {{'body': {value}}}\n")
+
+    result = _run("odd", {}, {}, tmp_path)
+
+    assert (result.ok, result.error_type) == (False, "Runtime.MarshalError")
+    assert result.error_message == f"Unable to marshal response: Object of type {kind} is not JSON serializable"
+
+
+def test_a_response_is_what_lambda_would_serialise(tmp_path):
+    _write_function(tmp_path, "fine", "import decimal\ndef handler(event, context):\n"
+                                      "    return {'n': decimal.Decimal('1.5'), 't': (1, 2)}\n")
+
+    assert _run("fine", {}, {}, tmp_path).response == {"n": 1.5, "t": [1, 2]}
+
+
+def test_a_handler_that_kills_its_process_is_reported(tmp_path):
+    _write_function(tmp_path, "gone", "import os\ndef handler(event, context):\n    os._exit(7)\n")
+
+    result = _run("gone", {}, {}, tmp_path)
+
+    assert (result.ok, result.error_type) == (False, "Runtime.ExitError")
+
+
+@pytest.mark.parametrize("function", ["nope", "common", "events"])
+def test_a_folder_without_the_handler_module_is_a_usage_error(function):
     with pytest.raises(UsageError) as caught:
         _run(function, {}, {})
 
-    assert "data_processor, hello" in str(caught.value)
+    assert "no handler module 'handler'" in str(caught.value)
 
 
 def test_load_event_from_file_and_stdin(tmp_path, monkeypatch):

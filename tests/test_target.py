@@ -86,8 +86,9 @@ def test_region_comes_from_target_not_environment(no_aws_env, monkeypatch):
 def test_clients_are_created_once_with_retries_and_endpoint(aws_clients, moto_endpoint):
     assert aws_clients.s3 is aws_clients.s3
     config = aws_clients.cloudformation.meta.config
-    assert config.retries == {"mode": "standard", "total_max_attempts": 6}  # botocore's form of max_attempts=5
-    assert config.connect_timeout and config.read_timeout
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert (config.connect_timeout, config.read_timeout) == (5, 20)
+    assert aws_clients.s3.meta.config.read_timeout == 60  # uploads
     assert aws_clients.ssm.meta.endpoint_url == moto_endpoint
 
 

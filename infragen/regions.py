@@ -1,0 +1,48 @@
+"""AWS regions as botocore knows them (its partition data), to refuse a mistyped region before any call."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+REGION_SYNTAX = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+REGION_MEANING = "an AWS region such as 'us-west-2'"
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's data (partitions.json and endpoints.json)."""
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import create_loader
+
+    loader = create_loader()
+    names: set[str] = set()
+    for data_name in ("partitions", "endpoints"):
+        try:
+            data = loader.load_data(data_name)
+        except DataNotFoundError:  # an older botocore without partitions.json: endpoints.json is enough
+            continue
+        for partition in data.get("partitions", []):
+            names.update(partition.get("regions", {}))
+    # Pseudo-regions such as "aws-global" are signing scopes, not places a stack can live.
+    return frozenset(name for name in names if REGION_SYNTAX.fullmatch(name))
+
+
+def known_region(name: str) -> bool:
+    """Whether `name` is a region of one of botocore's partitions (aws, aws-cn, aws-us-gov, …)."""
+    return name in known_regions()
+
+
+def region_check(value: str) -> str | None:
+    """A config-rule check: None for a known region, else what is allowed."""
+    if known_region(value):
+        return None
+    return f"{REGION_MEANING} (one of botocore's known regions; a new region needs a newer botocore)"
+
+
+def region_problem(name: str, *, custom_endpoint: bool) -> str | None:
+    """Why `name` cannot be used, or None. A custom endpoint may use any well-formed region name."""
+    if custom_endpoint:
+        return None if REGION_SYNTAX.fullmatch(name) else f"expected {REGION_MEANING}"
+    problem = region_check(name)
+    return problem and f"expected {problem}"
