@@ -399,7 +399,7 @@ def test_bootstrap_is_kept_while_another_environment_uses_it(project, moto_endpo
 
 
 _BREAKAGES = {
-    "handler deleted": (lambda src: (src / "hello" / "handler.py").unlink(), "handler module 'handler' is missing"),
+    "handler deleted": (lambda src: (src / "hello" / "handler.py").unlink(), "lambda_src/hello/handler.py is missing"),
     "common deleted": (lambda src: shutil.rmtree(src / "common"), "cannot import 'common'"),
     "syntax error": (lambda src: (src / "data_processor" / "items.py").write_text("def f(:\n"),
                      "items.py:1: SyntaxError"),
@@ -427,12 +427,12 @@ def test_breaking_a_deployed_function_leaves_the_stack_and_bucket_as_they_were(p
                                                                                aws_clients, api_log):
     assert deploy(api_log, project, moto_endpoint).exit_code == 0
     objects, keys = bucket_objects(aws_clients), parameters(aws_clients)
-    (project.parent / "lambda_src" / "hello" / "handler.py").unlink()
+    (project.parent / "lambda_src" / "hello" / "handler.py").write_text("def handle(event, context):\n    return {}\n")
 
     for command in (["deploy", "--yes"], ["diff"], ["status"], ["package"]):
         run = run_cli(api_log, *command, "--config", str(project), "--endpoint-url", moto_endpoint,
                       *(["--wait-timeout", "60"] if command[0] in {"deploy", "diff"} else []))
         assert run.exit_code == 2, (command, run.output)
-        assert "handler module 'handler' is missing" in run.output
+        assert "defines no top-level 'handler'" in run.output
         assert run.count("PutObject") == run.count("CreateChangeSet") == 0
     assert bucket_objects(aws_clients) == objects and parameters(aws_clients) == keys
