@@ -191,7 +191,7 @@ def deploy_request(cfg: EnvConfig, rendered: str, artifacts: dict[str, Artifact]
 def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, console: Console,
                        options: DeployOptions) -> DeployOutcome:
     """Deploy `rendered` (the template text `infragen render` writes) for one environment."""
-    from infragen.lint import lint_gate
+    from infragen.lint import start_lint_gate
 
     cfn = clients.cloudformation
     artifacts = build_artifacts(cfg, root)
@@ -200,15 +200,16 @@ def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, conso
     request = deploy_request(cfg, rendered, artifacts, deployed, options)
 
     def prepare(request: DeployRequest) -> DeployRequest:
-        """Only when something changes: lint, bootstrap, upload."""
-        lint_gate(rendered, f"{cfg.env}.json (rendered)", clients.target.region,
-                  root / STATE_DIR, console)
+        """Only when something changes: lint while the bootstrap and uploads run, then enforce it."""
+        lint_verdict = start_lint_gate(rendered, f"{cfg.env}.json (rendered)", clients.target.region,
+                                       root / STATE_DIR, console)
         bucket = ensure_bootstrap(clients, cfg, console, options)
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
         uploaded = upload_all(clients.s3, bucket, artifacts, console)
         if uploaded:
             console.record(f"uploaded {uploaded} zip(s) to s3://{bucket}")
         request = with_template_url(request, cfg, clients.s3, bucket, clients.target.region, console)
+        lint_verdict()  # before any change set: a template with errors never reaches the app stack
         return replace(request, parameters=code_parameters(bucket, artifacts))
 
     return deploy_template(cfn, request, console, deployed=deployed, prepare=prepare)

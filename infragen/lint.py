@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -100,15 +102,43 @@ class LintVerdicts:
 
 def lint_gate(text: str, file: str, region: str, cache_dir: Path, console) -> None:
     """Block a deploy on cfn-lint errors (warnings are shown); skip templates known clean."""
+    start_lint_gate(text, file, region, cache_dir, console)()
+
+
+def start_lint_gate(text: str, file: str, region: str, cache_dir: Path,
+                    console) -> Callable[[], None]:
+    """Start the gate's lint in a background thread; the returned function waits for it and
+    enforces the verdict (raises DeployFailed on errors). A template known clean costs nothing.
+
+    The deploy starts it before the bootstrap and the uploads, which wait on the network, and
+    enforces it before the change set: the app stack is never touched by a template with errors.
+    """
     verdicts = LintVerdicts(cache_dir)
     if verdicts.is_clean(text, region):
-        return
-    findings = lint_text(text, file, region)
-    for finding in findings:
-        console.warn(str(finding))
-    errors = [f for f in findings if f.level == "error"]
-    if errors:
-        raise DeployFailed(f"cfn-lint found {len(errors)} error(s) in {file}; nothing was deployed",
-                           hint="fix the stack code or config, then `infragen render` and retry")
-    if not findings:
-        verdicts.record_clean(text, region)
+        return lambda: None
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["findings"] = lint_text(text, file, region)
+        except BaseException as exc:  # re-raised in the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="cfn-lint", daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        findings = outcome["findings"]
+        for finding in findings:
+            console.warn(str(finding))
+        errors = [f for f in findings if f.level == "error"]
+        if errors:
+            raise DeployFailed(f"cfn-lint found {len(errors)} error(s) in {file}; the stack was not changed",
+                               hint="fix the stack code or config, then `infragen render` and retry")
+        if not findings:
+            verdicts.record_clean(text, region)
+
+    return finish

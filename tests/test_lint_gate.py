@@ -10,7 +10,7 @@ CLEAN = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
 
 def test_errors_block_and_are_not_cached(tmp_path, capsys):
     for _ in range(2):
-        with pytest.raises(DeployFailed, match="nothing was deployed"):
+        with pytest.raises(DeployFailed, match="the stack was not changed"):
             lint_gate(BROKEN, "broken.json", "us-west-2", tmp_path, Console())
     assert "E3003" in capsys.readouterr().err
     assert not (tmp_path / "lint").exists()
