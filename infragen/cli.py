@@ -101,7 +101,7 @@ def target_options(command):
     @functools.wraps(command)
     def wrapper(*args, local, endpoint_url, profile, region, **kwargs):
         from infragen.regions import region_problem
-        from infragen.target import endpoint_url_problem
+        from infragen.endpoint_url import endpoint_url_problem
 
         if endpoint_url is not None and (problem := endpoint_url_problem(endpoint_url)):
             raise click.BadParameter(problem, param_hint="'--endpoint-url'")

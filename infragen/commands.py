@@ -134,7 +134,7 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
 
 def _local_dependencies(root: Path, fn) -> Path | None:
     """The function's requirements.txt installed for this machine (cached), or None."""
-    from infragen.deployment import DEPS_DIR, REQUIREMENTS_FILE
+    from infragen.artifacts import DEPS_DIR, REQUIREMENTS_FILE
     from infragen.project import STATE_DIR
 
     requirements = root / fn.source / REQUIREMENTS_FILE

@@ -19,7 +19,8 @@ from infragen.deploy.aws_errors import aws_errors
 from infragen.deploy.flow import DeployOutcome, DeployRequest, deploy_template
 from infragen.deploy.stack_status import State
 from infragen.errors import AwsError, UsageError
-from infragen.package import Artifact, build_zip, upload_all
+from infragen.artifacts import build_artifacts
+from infragen.package import Artifact, upload_all
 from infragen.project import STATE_DIR
 from infragen.render import bootstrap_template
 from infragen.stack.names import (
@@ -30,8 +31,6 @@ from infragen.stack.names import (
 )
 
 PENDING_BUCKET = "<artifact bucket from the bootstrap stack>"
-REQUIREMENTS_FILE = "requirements.txt"  # in a function's source folder: installed into its zip
-DEPS_DIR = "deps"  # below the state dir: installed requirements, by cache key
 TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts as an inline TemplateBody
 
 
@@ -44,29 +43,6 @@ class DeployOptions:
 
 def stack_tags(cfg: EnvConfig) -> dict[str, str]:
     return {"infragen:environment": cfg.env, "infragen:stack": cfg.stack_name}
-
-
-def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
-    """One reproducible zip per function, its requirements installed, built in memory and
-    verified (no AWS call)."""
-    shared = [root / folder for folder in cfg.shared_packages]
-    pip = None
-    artifacts = {}
-    for fn in cfg.functions:
-        requirements = root / fn.source / REQUIREMENTS_FILE
-        extra = None
-        if requirements.is_file():
-            from infragen import dependencies
-
-            pip = pip or dependencies.PipSettings.from_environment()
-            extra = dependencies.zip_entries(requirements, root / fn.source, runtime=fn.runtime,
-                                             architecture=fn.architecture,
-                                             cache_dir=root / STATE_DIR / DEPS_DIR,
-                                             shared=[folder.name for folder in shared], pip=pip)
-        artifacts[fn.name] = build_zip(root / fn.source, shared, fn.name, cfg.artifact_prefix,
-                                       project_root=root, handler=fn.handler, runtime=fn.runtime,
-                                       extra_entries=extra)
-    return artifacts
 
 
 def code_parameters(bucket: str, artifacts: dict[str, Artifact]) -> dict[str, str]:

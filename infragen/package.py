@@ -11,10 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from infragen.console import Console
-from infragen.deploy.aws_errors import aws_errors, code, message
 from infragen.errors import AwsError, UsageError
 from infragen.zipcheck import Problem, check_unzipped_size, verify_zip_entries
 
@@ -129,6 +126,10 @@ def upload(s3, bucket: str, artifact: Artifact) -> bool:
     says; the header is sent anyway, for bucket policies that require it (and "AES256" here would
     override that default).
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from infragen.deploy.aws_errors import code
+
     location = f"s3://{bucket}/{artifact.key}"
     try:
         s3.head_object(Bucket=bucket, Key=artifact.key)
@@ -162,6 +163,8 @@ def upload_all(s3, bucket: str, artifacts: dict[str, Artifact], console: Console
 
 def empty_bucket(s3, bucket: str) -> int:
     """Delete every object version and delete marker (a versioned bucket must be empty to go)."""
+    from infragen.deploy.aws_errors import aws_errors
+
     deleted = 0
     with aws_errors(f"Emptying s3://{bucket}"):
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
@@ -322,7 +325,9 @@ def _write_entry(archive: zipfile.ZipFile, name: str, data: bytes | None) -> Non
         archive.writestr(info, data or b"", compresslevel=_LEVEL)
 
 
-def _s3_error(exc: ClientError, action: str, bucket: str, location: str, needed: str) -> AwsError:
+def _s3_error(exc, action: str, bucket: str, location: str, needed: str) -> AwsError:
+    from infragen.deploy.aws_errors import code, message
+
     error = code(exc)
     if error in {"403", "AccessDenied", "Forbidden"}:
         return AwsError(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 import re
+from pathlib import Path
 
 REGION_SYNTAX = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 REGION_MEANING = "an AWS region such as 'us-west-2'"
@@ -11,19 +14,22 @@ REGION_MEANING = "an AWS region such as 'us-west-2'"
 
 @functools.cache
 def known_regions() -> frozenset[str]:
-    """Every region of every partition in botocore's data (partitions.json and endpoints.json)."""
-    from botocore.exceptions import DataNotFoundError
-    from botocore.loaders import create_loader
+    """Every region of every partition in botocore's data.
 
-    loader = create_loader()
+    partitions.json (a few KB, read without importing botocore) lists them; endpoints.json (about
+    1 MB) is read only by an older botocore that has no partitions.json.
+    """
+    data_dir = Path(importlib.util.find_spec("botocore").submodule_search_locations[0]) / "data"
     names: set[str] = set()
-    for data_name in ("partitions", "endpoints"):
+    for data_name in ("partitions.json", "endpoints.json"):
         try:
-            data = loader.load_data(data_name)
-        except DataNotFoundError:  # an older botocore without partitions.json: endpoints.json is enough
+            data = json.loads((data_dir / data_name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
             continue
         for partition in data.get("partitions", []):
             names.update(partition.get("regions", {}))
+        if names:
+            break
     # Pseudo-regions such as "aws-global" are signing scopes, not places a stack can live.
     return frozenset(name for name in names if REGION_SYNTAX.fullmatch(name))
 

@@ -116,13 +116,8 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict,
     from infragen.deploy import stacks
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.flow import diff_template
-    from infragen.deployment import (
-        PENDING_BUCKET,
-        DeployOptions,
-        build_artifacts,
-        deploy_request,
-        with_template_url,
-    )
+    from infragen.artifacts import build_artifacts
+    from infragen.deployment import PENDING_BUCKET, DeployOptions, deploy_request, with_template_url
     from infragen.render import stack_template
     from infragen.stack.names import ARTIFACT_BUCKET_PARAMETER
 
@@ -148,7 +143,7 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     from infragen.deploy import stacks
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.watch import format_event
-    from infragen.deployment import build_artifacts
+    from infragen.artifacts import build_artifacts
 
     cfg = load_env(config_path, env_name)
     console = Console()
@@ -299,7 +294,7 @@ def bootstrap(config_path: Path, env_name: str | None, yes: bool, target_flags: 
 def package(config_path: Path, env_name: str | None, out_dir: Path | None,
             target_flags: dict) -> int:
     """Build the zips; write them to a folder, or upload them to the artifact bucket."""
-    from infragen.deployment import build_artifacts, deployed_artifact_bucket
+    from infragen.artifacts import build_artifacts
     from infragen.errors import UsageError
     from infragen.package import upload_all
 
@@ -317,6 +312,8 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
             path.write_bytes(artifact.data)
             console.echo(f"  {artifact.function}: {path} ({artifact.size} bytes)")
         return EXIT_OK
+    from infragen.deployment import deployed_artifact_bucket
+
     with target_clients(cfg, config_path, console, target_flags) as clients:
         bucket = deployed_artifact_bucket(clients.cloudformation, cfg)
         if not bucket:

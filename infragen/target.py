@@ -5,16 +5,13 @@ The only module that creates boto3 sessions and clients; everything else receive
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Literal
-from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -22,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConfigParseError, HTTPClientError, ProfileNotFound
 
 from infragen import __version__
+from infragen.endpoint_url import endpoint_url_problem
 from infragen.errors import AwsError, ConfigError, UsageError
 from infragen.regions import region_problem
 
@@ -37,7 +35,6 @@ _CONFIGURE_HINT = (
     "Run `aws configure` (or `aws sso login --profile NAME`), set AWS_PROFILE or pass --profile, "
     "or use --local to deploy to the local emulator."
 )
-_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?")
 # The dummy-credential session reads no AWS config or credentials file and no AWS_PROFILE:
 # a malformed or foreign ~/.aws/config must not matter to the emulator.
 _NO_USER_FILES = {
@@ -76,33 +73,6 @@ class CallTimedOut(BotoCoreError):
 
     fmt = ("no answer from {endpoint} for {operation} within {budget:g} s ({attempts} attempt(s)); "
            "the endpoint or the network is not responding")
-
-
-def endpoint_url_problem(url: str) -> str | None:
-    """Why `url` cannot be an endpoint URL (http[s]://host[:port][/path]), or None."""
-    example = "expected http(s)://HOST[:PORT], e.g. http://127.0.0.1:5000"
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return f"{url!r} contains spaces or control characters; {example}"
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
-        return f"{url!r} is not a valid URL ({exc}); {example}"
-    if parts.scheme not in ("http", "https"):
-        return f"{url!r} must start with http:// or https://; {example}"
-    host = parts.hostname
-    if not host:
-        return f"{url!r} names no host; {example}"
-    if port == 0 or (parts.netloc.endswith(":") and port is None):
-        return f"{url!r} has no valid port; {example}"
-    if parts.username is not None or parts.query or parts.fragment:
-        return f"{url!r} must not carry credentials, a query or a fragment; {example}"
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if not _HOST_NAME.fullmatch(host) or len(host) > 253:
-            return f"{url!r}: {host!r} is not a valid host name; {example}"
-    return None
 
 
 @dataclass(frozen=True)

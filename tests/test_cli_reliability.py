@@ -208,7 +208,7 @@ def test_a_malformed_endpoint_url_is_exit_2_with_a_message(project, url, command
 @pytest.mark.parametrize("url", ["http://127.0.0.1:4566", "https://s3.example.com", "http://[::1]:4566",
                                  "http://localhost:4566/"])
 def test_well_formed_endpoint_urls_pass(url):
-    from infragen.target import endpoint_url_problem
+    from infragen.endpoint_url import endpoint_url_problem
 
     assert endpoint_url_problem(url) is None
 
