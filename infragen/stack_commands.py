@@ -67,16 +67,17 @@ def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: b
 def _harden(clients, cfg, template: dict, outcome, console: Console) -> None:
     """Verify (and apply) what CloudFormation cannot: the VPC's default security group has no rules.
 
-    One DescribeSecurityGroups call when it holds; the VPC id comes from the physical ids the
-    deploy already read, else from one listing of the stack's resources.
+    One DescribeSecurityGroups call when it holds; the VPC id comes from the stack's outputs or
+    the physical ids the deploy already read, else from one listing of the stack's resources.
     """
     from infragen.function_env import stack_resolver
-    from infragen.stack.names import VPC_RESOURCE
+    from infragen.stack.names import VPC_OUTPUT, VPC_RESOURCE
 
     if VPC_RESOURCE not in template.get("Resources", {}):
         return
-    vpc_id = (outcome.outputs.get(VPC_RESOURCE) if outcome.outputs_are_resources
-              else stack_resolver(clients.cloudformation, cfg.stack_name)(VPC_RESOURCE))
+    vpc_id = outcome.outputs.get(VPC_RESOURCE if outcome.outputs_are_resources else VPC_OUTPUT)
+    if not vpc_id:
+        vpc_id = stack_resolver(clients.cloudformation, cfg.stack_name)(VPC_RESOURCE)
     if vpc_id:
         _lock_down(clients, vpc_id, console)
 

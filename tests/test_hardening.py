@@ -50,3 +50,28 @@ def test_aws_refusals_get_the_hint_of_their_kind(error_code, expected, unexpecte
         with pytest.raises(AwsError) as error:
             lock_down_default_security_group(ec2, "vpc-1")
     assert expected in str(error.value) and unexpected not in str(error.value)
+
+
+# --- the VPC id comes from the stack's outputs on AWS: no listing of its resources ------------------
+
+
+def test_on_aws_a_deploy_hardens_from_the_vpc_output_without_listing_resources():
+    from types import SimpleNamespace
+
+    from infragen.console import Console
+    from infragen.deploy.flow import DeployOutcome
+    from infragen.stack_commands import _harden
+
+    ec2, cfn = _ec2(), botocore.session.get_session().create_client(
+        "cloudformation", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    outcome = DeployOutcome("infragen-dev", changed=False, status="UPDATE_COMPLETE",
+                            outputs={"VpcId": "vpc-0abc", "ApiUrl": "https://x"}, outputs_are_resources=False)
+    cfg = SimpleNamespace(stack_name="infragen-dev")
+    with Stubber(ec2) as ec2_stub, Stubber(cfn):  # no CloudFormation call may be made
+        ec2_stub.add_response("describe_security_groups", {"SecurityGroups": [{
+            "GroupId": "sg-1", "GroupName": "default", "VpcId": "vpc-0abc", "IpPermissions": [],
+            "IpPermissionsEgress": []}]}, {"Filters": [{"Name": "vpc-id", "Values": ["vpc-0abc"]},
+                                                       {"Name": "group-name", "Values": ["default"]}]})
+        _harden(SimpleNamespace(ec2=ec2, cloudformation=cfn), cfg, {"Resources": {"Vpc": {}}}, outcome,
+                Console())
+        ec2_stub.assert_no_pending_responses()

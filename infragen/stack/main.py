@@ -12,6 +12,7 @@ from infragen.stack.kms import add_key
 from infragen.stack.names import (
     ARTIFACT_BUCKET_PARAMETER,
     STAGE_NAME,
+    VPC_OUTPUT,
     camel,
     code_key_parameter,
     log_group_prefix,
@@ -50,6 +51,7 @@ def build_stack(cfg: EnvConfig, bootstrap_sha256: str) -> Template:
         "ErrorTopicArn": (Ref(topic), "SNS topic receiving error notifications"),
         "KeyArn": (GetAtt(key, "Arn"), "KMS key for logs, topic, secrets, function settings, tables"),
         "LogGroupPrefix": (log_group_prefix(cfg), "Every log group of this stack starts here"),
+        VPC_OUTPUT: (Ref(network.vpc), "VPC of the functions (its default security group is locked down)"),
     }
     if rest_api is not None:
         outputs["ApiUrl"] = (Sub(f"https://${{{rest_api.title}}}.execute-api.${{AWS::Region}}."

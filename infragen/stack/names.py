@@ -9,6 +9,7 @@ ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
 ARTIFACT_BUCKET_RESOURCE = "ArtifactBucket"  # logical id in the bootstrap stack
 ARTIFACT_BUCKET_OUTPUT = "ArtifactBucketName"  # its output: the bucket's name
 VPC_RESOURCE = "Vpc"  # logical id of the main stack's VPC (`infragen harden` looks it up)
+VPC_OUTPUT = "VpcId"  # its id as an output: a deploy hardens without listing the stack's resources
 
 
 def camel(name: str) -> str:
