@@ -221,6 +221,9 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
         if clients.target.kind == "aws":
             console.warn("Lambda functions in a VPC leave network interfaces that AWS releases "
                          "slowly: deleting this stack can take 20-40 minutes.")
+        for logical_id, kind, physical in _retained_resources(clients.cloudformation, cfg.stack_name):
+            console.echo(f"Kept after the delete (DeletionPolicy Retain; infragen never deletes data): "
+                         f"{kind} {physical or logical_id} ({logical_id})")
         destroy_stack(clients.cloudformation, cfg.stack_name, console, wait_timeout)
         if include_bootstrap:
             _destroy_bootstrap(clients, cfg, console, wait_timeout)
@@ -228,6 +231,23 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
             console.echo(f"Kept the artifact stack {cfg.bootstrap_stack} (other environments may "
                          f"use it); pass --include-bootstrap to delete it and its bucket too.")
     return EXIT_OK
+
+
+def _retained_resources(cfn, stack_name: str) -> list[tuple[str, str, str | None]]:
+    """(logical id, type, physical id) of the deployed stack's resources a delete leaves in place."""
+    from infragen.deploy import stacks
+    from infragen.deploy.aws_errors import aws_errors
+
+    with aws_errors(f"Reading stack {stack_name}"):
+        deployed = stacks.describe(cfn, stack_name)
+        if deployed is None:
+            return []
+        template = stacks.deployed_template(cfn, deployed.stack_id)
+        kept = [(logical_id, resource.get("Type", "?"))
+                for logical_id, resource in template.get("Resources", {}).items()
+                if resource.get("DeletionPolicy") == "Retain"]
+        ids = stacks.physical_ids(cfn, deployed.stack_id) if kept else {}
+    return [(logical_id, kind, ids.get(logical_id)) for logical_id, kind in kept]
 
 
 def _refuse_bootstrap_in_use(cfn, cfg, config_path: Path) -> None:

@@ -293,3 +293,16 @@ def test_shop_deploys_to_the_emulator_and_a_change_is_reviewed_exactly(tmp_path,
             "ReportsRole"} <= changed
     assert not {"OrdersRole", "OrdersFunction", "OrdersTable", "NightlySchedule"} & changed
     assert "s3:GetObject" in second.output  # the removed grant is shown in the role's change
+
+
+def test_destroy_names_the_tables_it_keeps(tmp_path, moto_endpoint, aws_clients, shop_index):
+    config = copy_shop(tmp_path)
+    target = ["--config", str(config), "--endpoint-url", moto_endpoint]
+    assert CliRunner().invoke(cli, ["deploy", *target, "--yes"]).exit_code == 0
+    resources = aws_clients.cloudformation.list_stack_resources(StackName="shop-dev")["StackResourceSummaries"]
+    table = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "OrdersTable")
+    result = CliRunner().invoke(cli, ["destroy", *target, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"Kept after the delete (DeletionPolicy Retain; infragen never deletes data): " \
+           f"AWS::DynamoDB::Table {table} (OrdersTable)" in result.output
+    assert aws_clients._client("dynamodb").describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
