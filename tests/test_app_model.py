@@ -306,3 +306,18 @@ def test_destroy_names_the_tables_it_keeps(tmp_path, moto_endpoint, aws_clients,
     assert f"Kept after the delete (DeletionPolicy Retain; infragen never deletes data): " \
            f"AWS::DynamoDB::Table {table} (OrdersTable)" in result.output
     assert aws_clients._client("dynamodb").describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_invoke_runs_a_handler_with_its_requirements_installed_for_this_machine(
+        tmp_path, moto_endpoint, aws_clients, shop_index):
+    config = copy_shop(tmp_path)
+    aws_clients.s3.create_bucket(Bucket="shop-reports-dev",
+                                 CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    aws_clients.s3.put_object(Bucket="shop-reports-dev", Key="weekly", Body=b"sales went up")
+    result = CliRunner().invoke(cli, ["invoke", "reports", "--path", "name=weekly", "--config", str(config),
+                                      "--endpoint-url", moto_endpoint])
+    assert result.exit_code == 0, result.output
+    response = json.loads(result.stdout[result.stdout.index("{"):])
+    assert json.loads(response["body"]) == {"report": "Sales Went Up"}  # tinyfmt.title, from the wheel
+    cached = list((config.parent / ".infragen" / "deps").iterdir())
+    assert len(cached) == 1  # installed once for this machine, kept for the next invoke
