@@ -46,3 +46,40 @@ def lookup(action: str) -> ActionInfo | None:
     privilege = entry["privileges"][spelled]
     types = tuple(sorted(t for t in privilege.get("resource_types", {}) if t))
     return ActionInfo(service=service.lower(), name=spelled, resource_types=types)
+
+
+def service_exists(prefix: str) -> bool:
+    return isinstance(_database().get(prefix.lower()), dict)
+
+
+@dataclass(frozen=True)
+class ConditionKeyInfo:
+    name: str  # as the reference spells it, e.g. "kms:EncryptionContext:${EncryptionContextKey}"
+    type: str  # "String", "ARN", "Bool", "Numeric", "Date", "ArrayOfString", …
+
+
+def condition_keys(action: str) -> dict[str, ConditionKeyInfo] | None:
+    """Condition keys `service:Action` supports (its own and its resource types'), by lower-case
+    name; None when there is no such action. Global keys (aws:…) are not listed here."""
+    service, _, name = action.partition(":")
+    entry = _database().get(service.lower())
+    info = lookup(action)
+    if info is None:
+        return None
+    privilege = entry["privileges"][info.name]
+    names = set()
+    for resource_type, detail in privilege.get("resource_types", {}).items():
+        names.update(detail.get("condition_keys", []))
+        if resource_type:
+            resource = entry["resources"].get(resource_type, {})
+            names.update(resource.get("condition_keys", []))
+    known = entry.get("conditions", {})
+    return {key.lower(): ConditionKeyInfo(key, known.get(key, {}).get("type", "String")) for key in names}
+
+
+def resource_arn_format(service: str, resource_type: str) -> str | None:
+    """The ARN format of a resource type, e.g. "arn:${Partition}:s3:::${BucketName}/${ObjectName}"."""
+    entry = _database().get(service.lower())
+    if not isinstance(entry, dict):
+        return None
+    return entry.get("resources", {}).get(resource_type, {}).get("arn")
