@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its condition is a dict
 class PolicyStatement:
     """One statement of a policy: `where` names it (policy name and statement number)."""
     where: str

@@ -367,7 +367,9 @@ class Frame:
         if node is None:
             return EMPTY
         if isinstance(node, ast.Constant):
-            return frozenset({Lit(node.value)}) if isinstance(node.value, str) else EMPTY
+            if isinstance(node.value, (str, bool, int, float)):
+                return frozenset({Lit(str(node.value))})  # True → "True": WithDecryption=True is read
+            return EMPTY
         if isinstance(node, ast.Name):
             return self.lookup(node.id)
         if isinstance(node, ast.Attribute):
