@@ -9,7 +9,7 @@ from pathlib import Path
 from infragen.audit.compare import Finding, compare
 from infragen.audit.needs import FunctionContext, Need, Unresolved, call_needs, platform_needs
 from infragen.audit.scan import Call, Scan, module_files
-from infragen.audit.values import Lit, Param
+from infragen.audit.values import ClientOf, Lit, Param
 from infragen.config import EnvConfig, FunctionConfig
 from infragen.policy_model import PolicyStatement, statements
 from infragen.stack.names import function_logical_id
@@ -54,6 +54,7 @@ def merge(calls: list[Call]) -> list[Call]:
         by_site.setdefault((call.site, call.method, call.via), []).append(call)
     merged = []
     for variants in by_site.values():
+        variants = [c for c in variants if not isinstance(c.service, ClientOf)]  # never given a client
         bound = [c for c in variants if not _unbound(c)]
         merged += bound or variants
     return sorted(merged, key=lambda c: (c.site.path, c.site.line, str(c.method)))

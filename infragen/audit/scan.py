@@ -20,7 +20,7 @@ import boto3
 from botocore import xform_name
 
 from infragen.audit.values import (
-    UNKNOWN, Bound, Builtin, Client, Collection, Env, Fmt, Function, Helper, Instance, Klass, Lit,
+    UNKNOWN, Bound, Builtin, Client, ClientOf, Collection, Env, Fmt, Function, Helper, Instance, Klass, Lit,
     Module, Param, Resource, STRING_METHODS, Unk, substitute, substitute_all,
 )
 
@@ -442,7 +442,9 @@ class Frame:
             if self.scan.method(value.klass, name):
                 return frozenset({Bound(value, name)})
             return self.scan.instance_attrs(value.klass).get(name, EMPTY)
-        if isinstance(value, (Lit, Env, Fmt, Param)) and name in STRING_METHODS:
+        if isinstance(value, (Lit, Env, Fmt)) and name in STRING_METHODS:
+            return frozenset({Bound(value, name)})
+        if isinstance(value, Param):  # maybe a client the caller passes
             return frozenset({Bound(value, name)})
         return EMPTY
 
@@ -521,7 +523,7 @@ class Frame:
         if name == "getattr" and len(positional) >= 2:
             out = set()
             for owner in positional[0]:
-                for attr in positional[1]:
+                for attr in positional[1] or {UNKNOWN}:
                     out |= self.attribute(owner, attr.text) if isinstance(attr, Lit) else (
                         {Bound(owner, UNKNOWN)} if isinstance(owner, Client) else set())
             return frozenset(out)
@@ -531,6 +533,10 @@ class Frame:
 
     def _bound_call(self, bound: Bound, positional: list, keywords: dict, node: ast.Call) -> frozenset:
         owner, name = bound.owner, bound.name
+        if isinstance(owner, Param) and name not in STRING_METHODS:
+            if name not in _CLIENT_PLUMBING | {"get_paginator", "get_waiter"}:
+                self._record(node, ClientOf(owner), name, keywords, "client")
+            return EMPTY
         if isinstance(owner, (Lit, Env, Fmt, Param)):
             return frozenset({owner})  # str.strip() and the like keep the value
         if isinstance(owner, Instance):

@@ -40,6 +40,13 @@ class Param:
 
 
 @dataclass(frozen=True)
+class ClientOf:
+    """Whatever client parameter `param` is bound to: a call on a parameter, kept until a call
+    site passes a client (then it is that client's service) or anything else (then no AWS call)."""
+    param: Param
+
+
+@dataclass(frozen=True)
 class Fmt:
     """A string joined from parts (f-string, `+`)."""
     parts: tuple
@@ -124,6 +131,12 @@ def substitute(value: Any, binding: dict) -> frozenset:
     """`value` with each Param replaced by its bound values (unbound Params stay)."""
     if isinstance(value, Param):
         return binding.get(value, frozenset({value}))
+    if isinstance(value, ClientOf):
+        bound = binding.get(value.param)
+        if bound is None:
+            return frozenset({value})
+        return frozenset(v.service if isinstance(v, Client) else ClientOf(v) for v in bound
+                         if isinstance(v, (Client, Param)))
     if isinstance(value, Env) and isinstance(value.name, Param):
         return frozenset(Env(n.text) if isinstance(n, Lit) else Env(n) if isinstance(n, Param) else UNKNOWN
                          for n in substitute(value.name, binding))
