@@ -121,6 +121,7 @@ class Scan:
         self.summaries: dict[Function, Summary] = {}
         self.in_progress: set = set()
         self.ctor_args: dict[Klass, dict[Param, frozenset]] = {}
+        self.contents: dict[tuple[str, str], frozenset] = {}  # what code puts into a dict or list by name
         self.problems: list[str] = []  # files that could not be parsed
 
     def run(self, entry: str) -> list[Call]:
@@ -266,6 +267,15 @@ class Frame:
             self.expr(target.value)
         elif isinstance(target, ast.Subscript):
             self.expr(target.value), self.expr(target.slice)
+            if isinstance(target.value, ast.Name):  # a cache: `_clients[service] = boto3.client(service)`
+                key = self.container(target.value.id)
+                self.scan.contents[key] = self.scan.contents.get(key, EMPTY) | values
+
+    def container(self, name: str) -> tuple[str, str]:
+        return (self.owner, name) if name in self.env else (self.module, name)
+
+    def contents(self, node: ast.expr) -> frozenset:
+        return self.scan.contents.get(self.container(node.id), EMPTY) if isinstance(node, ast.Name) else EMPTY
 
     # --- statements ---------------------------------------------------------------------------
 
@@ -390,7 +400,7 @@ class Frame:
             base, key = self.expr(node.value), self.expr(node.slice)
             if Builtin("os.environ") in base:
                 return frozenset(_env(k) for k in key) or frozenset({UNKNOWN})
-            return EMPTY
+            return self.contents(node.value)
         if isinstance(node, (ast.BoolOp,)):
             return frozenset().union(*(self.expr(v) for v in node.values))
         if isinstance(node, ast.IfExp):
@@ -469,6 +479,12 @@ class Frame:
             values = self.expr(keyword.value)
             keywords[keyword.arg or "**"] = values
         results = set()
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("get", "setdefault", "pop"):
+            if func.attr == "setdefault" and len(positional) > 1 and isinstance(func.value, ast.Name):
+                key = self.container(func.value.id)
+                self.scan.contents[key] = self.scan.contents.get(key, EMPTY) | positional[1]
+            results |= self.contents(func.value)
         for callee in self.expr(node.func):
             results |= self.apply(callee, positional, keywords, node)
         return frozenset(results)
