@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore import xform_name
 
 from infragen.audit.values import (
@@ -83,6 +82,8 @@ class Summary:
 @functools.cache
 def resource_model(service: str) -> dict | None:
     """boto3's resource model of `service` (None when boto3 has no resources for it)."""
+    import boto3  # only for code that uses resources: boto3's import is a tenth of a second
+
     loader = boto3.session.Session()._loader
     try:
         return loader.load_service_model(service, "resources-1")
