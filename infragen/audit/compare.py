@@ -65,7 +65,7 @@ def _may_cover(grant: Grant, need: Need) -> bool:
 
 
 def compare(needs: list[Need], unresolved: list[Unresolved], statements: list[PolicyStatement],
-            ignore: tuple[tuple[str, str], ...] = ()) -> list[Finding]:
+            ignore: tuple[tuple[str, str], ...] = (), function: str = "NAME") -> list[Finding]:
     grants = grants_of(statements)
     broken = {g: why for g in grants if (why := ineffective(g, needs))}
     working = [g for g in grants if g not in broken]
@@ -89,8 +89,9 @@ def compare(needs: list[Need], unresolved: list[Unresolved], statements: list[Po
                                         f"run time ({need.resource or 'not resolved'}); granted on "
                                         f"{', '.join(sorted({g.resource for g in possible}))}", where))
         else:
-            findings.append(Finding("missing", f"{need.why} needs {need.action} on {need.resource or '?'}"
-                                    f"{_hint(need)}", where))
+            findings.append(Finding("missing", f"{need.why.removeprefix('Lambda: ')} needs {need.action} on "
+                                    f"{need.resource or '?'}"
+                                    f"{_hint(need).replace('[functions.NAME]', f'[functions.{function}]')}", where))
     for grant, served in used.items():
         if not served:
             kind = "too broad" if _wider_form_of_used(grant, needs) else "unused"
@@ -117,7 +118,7 @@ def _serves(grant: Grant, need: Need) -> bool:
 
 
 def _where(need: Need) -> str:
-    return "platform" if need.site is None else f"{need.site.path}:{need.site.line}"
+    return "Lambda platform" if need.site is None else f"{need.site.path}:{need.site.line}"
 
 
 def _ignored(item, ignore: tuple[tuple[str, str], ...]) -> bool:
@@ -131,6 +132,9 @@ def _ignored(item, ignore: tuple[tuple[str, str], ...]) -> bool:
 def _hint(need: Need) -> str:
     if need.platform:
         return ""
+    if need.action.startswith("kms:"):
+        context = ", ".join(sorted(ENCRYPTION_CONTEXT_KEYS.get(need.service, ()))) or "its"
+        return f"; a {need.action} statement via {need.service} (encryption context {context}) would grant it"
     if need.action.startswith("dynamodb:") and need.resource and need.resource.startswith("${"):
         return '; grant it with tables = { NAME = "read" | "write" | "read_write" } in [functions.NAME]'
     if need.action == "ssm:GetParameter" and need.resource:

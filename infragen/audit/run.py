@@ -41,7 +41,11 @@ class CodeScanner:
         if key not in self._done:
             modules = module_files(self.root / fn.source, [self.root / p for p in shared])
             scan = Scan(modules, self.root)
-            found = scan.run(fn.handler_module) if fn.handler_module in modules else []
+            try:
+                found = scan.run(fn.handler_module) if fn.handler_module in modules else []
+            except RecursionError:  # expressions nested deeper than Python's stack
+                found = []
+                scan.problems.append(f"{fn.source}: code nested too deeply to scan")
             self._done[key] = (merge(found), scan.problems)
         return self._done[key]
 
@@ -100,6 +104,7 @@ def audit_function(cfg: EnvConfig, fn: FunctionConfig, resources: dict, scanner:
         needs += found
         unresolved += unknown
     needs += platform_needs(ctx, function_logical_id(fn.name))
-    findings = compare(needs, unresolved, policy, fn.audit_ignore)
+    findings = compare(needs, unresolved, policy, fn.audit_ignore, fn.name)
+    findings += [Finding("unknown", f"not scanned: {problem}", fn.source) for problem in problems]
     services = {c.service.text for c in calls if isinstance(c.service, Lit)}
     return FunctionAudit(cfg.env, fn.name, role_id, needs, unresolved, policy, findings, problems, services)

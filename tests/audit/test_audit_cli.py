@@ -100,7 +100,7 @@ def test_the_shop_app_resource_calls_and_a_computed_bucket_name():
     assert ("s3:GetObject", "arn:${AWS::Partition}:s3:::shop-reports-dev/*",
             "lambda_src/reports/handler.py") in needs(report, "reports")
     assert not findings(report, "reports", "missing") or all(
-        f["where"] == "platform" for f in findings(report, "reports", "missing"))
+        f["where"] == "Lambda platform" for f in findings(report, "reports", "missing"))
 
 
 def test_all_envs_and_text_output():

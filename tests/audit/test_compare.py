@@ -95,7 +95,7 @@ def test_ineffective_encryption_context_the_service_never_sends():
     by_name = allow(["kms:Decrypt"], [{"Fn::GetAtt": ["Key", "Arn"]}],
                     {"StringEquals": {"kms:EncryptionContext:LambdaFunctionName": "app-dev-fn"}})
     findings = compare([env_decrypt], [], policy(by_name))
-    assert kinds(findings) == [("missing", "platform"), ("ineffective", "Role policy p #1")]
+    assert kinds(findings) == [("missing", "Lambda platform"), ("ineffective", "Role policy p #1")]
     by_arn = allow(["kms:Decrypt"], [{"Fn::GetAtt": ["Key", "Arn"]}],
                    {"StringEquals": {"kms:EncryptionContext:aws:lambda:FunctionArn": "arn:…"}})
     assert compare([env_decrypt], [], policy(by_arn)) == []
