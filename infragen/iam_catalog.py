@@ -148,10 +148,3 @@ def resource_arn_format(service: str, resource_type: str) -> str | None:
         return None
     return entry.get("resources", {}).get(resource_type, {}).get("arn")
 
-
-def access_level(action: str) -> str | None:
-    """"Read", "Write", "List", "Tagging" or "Permissions management"; None for no such action."""
-    info = lookup(action)
-    if info is None:
-        return None
-    return _database()[info.service]["privileges"][info.name].get("access_level")

@@ -73,7 +73,8 @@ def compare(needs: list[Need], unresolved: list[Unresolved], statements: list[Po
                 for g, why in broken.items()]
     used: dict[Grant, list[Need]] = {g: [] for g in working}
     for need in needs:
-        covering = [g for g in working if _covers(g, need)]
+        # A need whose resource is not resolved at all is proven by no grant, only possibly met.
+        covering = [g for g in working if _covers(g, need)] if need.resource is not None else []
         if need.exact or covering:
             for g in covering:
                 used[g].append(need)
@@ -166,6 +167,9 @@ def ineffective(grant: Grant, needs: list[Need]) -> str | None:
         return "no such IAM action"
     if not info.resource_types and grant.resource != "*":
         return f"{info.full_name} takes only Resource \"*\" (it has no resource types)"
+    wrong_service = _arn_service_problem(info, grant.resource)
+    if wrong_service:
+        return wrong_service
     keys = iam_catalog.condition_keys(grant.action) or {}
     for operator, by_key in grant.statement.condition.items():
         family = re.sub(r"^(ForAnyValue:|ForAllValues:)", "", operator).removesuffix("IfExists")
@@ -182,6 +186,18 @@ def ineffective(grant: Grant, needs: list[Need]) -> str | None:
             problem = _context_problem(grant, key, needs)
             if problem:
                 return problem
+    return None
+
+
+def _arn_service_problem(info, resource: str) -> str | None:
+    """An ARN of another service than every resource type of the action (s3:GetObject on a table)."""
+    parts = re.sub(r"\$\{AWS::(\w+)\}", r"\1", resource).split(":")  # pseudo parameters hold colons
+    if not info.resource_types or len(parts) < 6 or parts[0] != "arn" or not parts[2].isalnum():
+        return None
+    formats = [iam_catalog.resource_arn_format(info.service, t) for t in info.resource_types]
+    services = {f.split(":")[2] for f in formats if f and len(f.split(":")) > 2}
+    if services and parts[2] not in services:
+        return f"{info.full_name} applies to {', '.join(sorted(services))} ARNs, not {parts[2]} ones"
     return None
 
 

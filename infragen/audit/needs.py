@@ -31,6 +31,15 @@ ENCRYPTION_CONTEXT_KEYS = {
 }
 
 
+# DynamoDB actions that read or write item data, for which it uses the table's key (control-plane
+# actions such as DescribeTable do not).
+DYNAMODB_ITEM_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+                       "dynamodb:PartiQLSelect"}
+DYNAMODB_ITEM_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                        "dynamodb:ConditionCheckItem", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate",
+                        "dynamodb:PartiQLDelete"}
+
+
 @dataclass(frozen=True)
 class Need:
     """One action on one resource the function needs; `resource` None: not resolved at all."""
@@ -211,10 +220,12 @@ def _key_needs(service: str, action: str, call: Call, target: Text, ctx: Functio
         key_value = props.get("KmsMasterKeyId") or (props.get("SSESpecification") or {}).get("KMSMasterKeyId")
         if key_value:
             key = ctx.arn_of(key_value)
-            info = iam_catalog.lookup(action)
-            writes = service == "sns" or (info is not None and iam_catalog.access_level(action) == "Write")
-            kms_actions = ("kms:GenerateDataKey", "kms:Decrypt") if service == "sns" else (
-                ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey") if writes else ("kms:Decrypt",))
+            if service == "sns":
+                kms_actions = ("kms:GenerateDataKey", "kms:Decrypt")
+            elif action in DYNAMODB_ITEM_WRITES:
+                kms_actions = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+            elif action in DYNAMODB_ITEM_READS:
+                kms_actions = ("kms:Decrypt",)
     why = f"{action} on a KMS-encrypted resource (via {service})"
     return [Need(a, key, call.site, why, service) for a in kms_actions if key]
 

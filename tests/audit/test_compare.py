@@ -66,6 +66,13 @@ def test_ineffective_action_that_takes_only_star():
     assert 'takes only Resource "*"' in findings[0].message
 
 
+def test_ineffective_arn_of_another_service():
+    table = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/t"
+    findings = compare([], [], policy(allow(["s3:GetObject"], [{"Fn::Sub": table}])))
+    assert kinds(findings) == [("ineffective", "Role policy p #1")]
+    assert "s3:GetObject applies to s3 ARNs, not dynamodb ones" in findings[0].message
+
+
 def test_ineffective_unknown_action_and_unsupported_condition_key():
     findings = compare([], [], policy(
         allow(["s3:GetObjects"], ["arn:aws:s3:::b/*"]),
