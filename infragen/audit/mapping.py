@@ -106,10 +106,6 @@ TRANSFER_OPERATIONS = {
 }
 
 
-class Mapped(tuple):
-    """(operation, actions): actions may be empty when no data names one."""
-
-
 @functools.cache
 def _session():
     return botocore.session.get_session()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from infragen import iam_catalog
 from infragen.audit import mapping
 from infragen.audit.scan import Call, Site
-from infragen.audit.values import Env, Fmt, Lit, Param
+from infragen.audit.values import Env, Fmt, Lit, has_param
 from infragen.policy_model import short
 
 ACCOUNT_ARN = "arn:${AWS::Partition}:{service}:${AWS::Region}:${AWS::AccountId}:"
@@ -122,17 +122,9 @@ def _texts(call: Call, names: tuple[str, ...], ctx: FunctionContext) -> list[Tex
     for name in names:
         values = call.arg(name)
         if values:
-            concrete = [v for v in values if not _has_param(v)] or list(values)
+            concrete = [v for v in values if not has_param(v)] or list(values)
             return [resolve(v, ctx) for v in concrete]
     return []
-
-
-def _has_param(value) -> bool:
-    if isinstance(value, Param):
-        return True
-    if isinstance(value, Env):
-        return isinstance(value.name, Param)
-    return isinstance(value, Fmt) and any(_has_param(p) for p in value.parts)
 
 
 def _account_arn(service: str, resource: str) -> str:
@@ -210,8 +202,7 @@ def _key_needs(service: str, action: str, call: Call, target: Text, ctx: Functio
     """KMS actions a service performs with the caller's permissions on an encrypted resource."""
     kms_actions: tuple[str, ...] = ()
     key = None
-    if service == "ssm" and action == "ssm:GetParameter" or action in ("ssm:GetParameters",
-                                                                       "ssm:GetParametersByPath"):
+    if action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"):
         if any(isinstance(v, Lit) and v.text == "True" for v in call.arg("WithDecryption")):
             kms_actions, key = ("kms:Decrypt",), ctx.key_arn()  # SecureStrings use the stack's key
     elif service in ("sns", "dynamodb"):

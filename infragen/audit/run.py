@@ -9,7 +9,7 @@ from pathlib import Path
 from infragen.audit.compare import Finding, compare
 from infragen.audit.needs import FunctionContext, Need, Unresolved, call_needs, platform_needs
 from infragen.audit.scan import Call, Scan, module_files
-from infragen.audit.values import ClientOf, Lit, Param
+from infragen.audit.values import ClientOf, Lit, Param, has_param
 from infragen.config import EnvConfig, FunctionConfig
 from infragen.policy_model import PolicyStatement, statements
 from infragen.stack.names import function_logical_id
@@ -65,9 +65,7 @@ def merge(calls: list[Call]) -> list[Call]:
 
 
 def _unbound(call: Call) -> bool:
-    from infragen.audit.needs import _has_param
-
-    return isinstance(call.service, Param) or any(_has_param(v) for _, values in call.args for v in values)
+    return isinstance(call.service, Param) or any(has_param(v) for _, values in call.args for v in values)
 
 
 def audit_env(cfg: EnvConfig, root: Path, scanner: CodeScanner) -> list[FunctionAudit]:

@@ -544,8 +544,6 @@ class Frame:
                     out |= self.attribute(owner, attr.text) if isinstance(attr, Lit) else (
                         {Bound(owner, UNKNOWN)} if isinstance(owner, Client) else set())
             return frozenset(out)
-        if name.startswith("meta:"):
-            return EMPTY
         return EMPTY
 
     def _bound_call(self, bound: Bound, positional: list, keywords: dict, node: ast.Call) -> frozenset:

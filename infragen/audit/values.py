@@ -153,6 +153,15 @@ def substitute(value: Any, binding: dict) -> frozenset:
     return frozenset({value})
 
 
+def has_param(value: Any) -> bool:
+    """True while a value still depends on a parameter no call site has bound."""
+    if isinstance(value, Param):
+        return True
+    if isinstance(value, Env):
+        return isinstance(value.name, Param)
+    return isinstance(value, Fmt) and any(has_param(p) for p in value.parts)
+
+
 def substitute_all(values: frozenset, binding: dict) -> frozenset:
     return frozenset().union(*(substitute(v, binding) for v in values)) if values else values
 
