@@ -122,7 +122,8 @@ class Scan:
         self.summaries: dict[Function, Summary] = {}
         self.in_progress: set = set()
         self.ctor_args: dict[Klass, dict[Param, frozenset]] = {}
-        self.contents: dict[tuple[str, str], frozenset] = {}  # what code puts into a dict or list by name
+        self.contents: dict[tuple[str, str], frozenset] = {}
+        self.class_values: dict[Klass, dict[str, frozenset]] = {}  # assignments in a class body  # what code puts into a dict or list by name
         self.problems: list[str] = []  # files that could not be parsed
 
     def run(self, entry: str) -> list[Call]:
@@ -210,7 +211,7 @@ class Scan:
 
     def instance_attrs(self, klass: Klass) -> dict[str, frozenset]:
         """`self.NAME` values stored by any method, constructor parameters bound by its callers."""
-        attrs: dict[str, frozenset] = {}
+        attrs: dict[str, frozenset] = dict(self.class_values.get(klass, {}))
         binding = self.ctor_args.get(klass, {})
         prefix = klass.qualname + "."
         for module, qualname in list(self.defs):
@@ -331,9 +332,15 @@ class Frame:
         if isinstance(node, ast.ClassDef):
             klass = Klass(self.module, qualname)
             self.env[node.name] = frozenset({klass})
+            values = self.scan.class_values.setdefault(klass, {})
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     self.scan.defs[(self.module, f"{qualname}.{item.name}")] = (item, closure, qualname)
+                elif isinstance(item, (ast.Assign, ast.AnnAssign)) and item.value is not None:
+                    found = self.expr(item.value)  # `table = boto3.resource(...).Table(...)` in the class
+                    for target in item.targets if isinstance(item, ast.Assign) else [item.target]:
+                        if isinstance(target, ast.Name):
+                            values[target.id] = values.get(target.id, EMPTY) | found
             return
         self.scan.defs[(self.module, qualname)] = (node, closure, None)
         self.env[node.name] = frozenset({Function(self.module, qualname)})
@@ -449,6 +456,8 @@ class Frame:
             return self._resource_attribute(value, name)
         if isinstance(value, (Collection, Helper)):
             return frozenset({Bound(value, name)})
+        if isinstance(value, Klass):
+            return self.scan.class_values.get(value, {}).get(name, EMPTY)
         if isinstance(value, Instance):
             if self.scan.method(value.klass, name):
                 return frozenset({Bound(value, name)})

@@ -129,6 +129,22 @@ def test_clients_passed_as_arguments_and_stored_on_self(tmp_path):
                               ("sqs", "send_message", "client")}
 
 
+def test_clients_in_class_bodies(tmp_path):
+    calls, _ = scan(tmp_path, {"fn/handler.py": """
+        import os
+        import boto3
+        class Repository:
+            table = boto3.resource("dynamodb").Table(os.environ["ITEMS_TABLE"])
+            queue: object = boto3.client("sqs")
+            def get(self, key):
+                return self.table.get_item(Key=key)
+        def handler(event, context):
+            Repository.queue.send_message(QueueUrl="q", MessageBody="m")
+            return Repository().get({"id": "1"})
+    """})
+    assert methods(calls) == {("dynamodb", "get_item", "resource"), ("sqs", "send_message", "client")}
+
+
 def test_resource_calls_collections_and_sub_resources(tmp_path):
     calls, _ = scan(tmp_path, {"fn/handler.py": """
         import os
