@@ -20,7 +20,7 @@ from botocore import xform_name
 
 from infragen.audit.values import (
     UNKNOWN, Bound, Builtin, Client, ClientOf, Collection, Env, Fmt, Function, Helper, Instance, Klass, Lit,
-    Module, Param, Resource, STRING_METHODS, Unk, substitute, substitute_all,
+    Module, Param, Resource, STRING_METHODS, Unk, combinations, substitute, substitute_all,
 )
 
 EMPTY: frozenset = frozenset()
@@ -396,13 +396,11 @@ class Frame:
             return self.call(node)
         if isinstance(node, ast.JoinedStr):
             parts = [self.expr(v.value) if isinstance(v, ast.FormattedValue) else self.expr(v) for v in node.values]
-            return substitute(Fmt(tuple(Param("", str(i)) for i in range(len(parts)))),
-                              {Param("", str(i)): p or frozenset({UNKNOWN}) for i, p in enumerate(parts)})
+            return frozenset(Fmt(combo) for combo in combinations(parts))
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.expr(node.left), self.expr(node.right)
             if _stringy(left) and _stringy(right):
-                return substitute(Fmt((Param("", "l"), Param("", "r"))),
-                                  {Param("", "l"): left, Param("", "r"): right})
+                return frozenset(Fmt(combo) for combo in combinations([left, right]))
             return EMPTY
         if isinstance(node, ast.Subscript):
             base, key = self.expr(node.value), self.expr(node.slice)

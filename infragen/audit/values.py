@@ -141,7 +141,7 @@ def substitute(value: Any, binding: dict) -> frozenset:
         return frozenset(Env(n.text) if isinstance(n, Lit) else Env(n) if isinstance(n, Param) else UNKNOWN
                          for n in substitute(value.name, binding))
     if isinstance(value, Fmt):
-        return frozenset(Fmt(parts) for parts in _products([substitute(p, binding) for p in value.parts]))
+        return frozenset(Fmt(parts) for parts in combinations([substitute(p, binding) for p in value.parts]))
     if isinstance(value, Client):
         return frozenset(Client(s) for s in substitute(value.service, binding))
     if isinstance(value, Resource) and value.ids:
@@ -169,7 +169,8 @@ def substitute_all(values: frozenset, binding: dict) -> frozenset:
 MAX_COMBINATIONS = 32  # an f-string of many multi-valued parts is cut off here
 
 
-def _products(choices: list[frozenset]) -> list[tuple]:
+def combinations(choices: list[frozenset]) -> list[tuple]:
+    """One tuple per choice of a value from each set (an empty set counts as UNKNOWN)."""
     combos: list[tuple] = [()]
     for options in choices:
         combos = [c + (o,) for c in combos for o in (options or {UNKNOWN})][:MAX_COMBINATIONS]
