@@ -11,41 +11,19 @@ or a table name read from the environment three helpers away, reach the call tha
 from __future__ import annotations
 
 import ast
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore import xform_name
-
+from infragen.audit.boto3_resources import COLLECTION_LISTING, TRANSFER_ARGS, ResourceCalls
 from infragen.audit.values import (
     UNKNOWN, Bound, Builtin, Client, ClientOf, Collection, Env, Fmt, Function, Helper, Instance, Klass, Lit,
     Module, Param, Resource, STRING_METHODS, Unk, combinations, substitute, substitute_all,
 )
 
 EMPTY: frozenset = frozenset()
-# S3 transfer helpers boto3 adds to clients and resources: positional parameter names.
-TRANSFER_ARGS = {
-    ("client", "upload_file"): ("Filename", "Bucket", "Key"),
-    ("client", "download_file"): ("Bucket", "Key", "Filename"),
-    ("client", "upload_fileobj"): ("Fileobj", "Bucket", "Key"),
-    ("client", "download_fileobj"): ("Bucket", "Key", "Fileobj"),
-    ("client", "copy"): ("CopySource", "Bucket", "Key"),
-    ("Bucket", "upload_file"): ("Filename", "Key"),
-    ("Bucket", "download_file"): ("Key", "Filename"),
-    ("Bucket", "upload_fileobj"): ("Fileobj", "Key"),
-    ("Bucket", "download_fileobj"): ("Key", "Fileobj"),
-    ("Bucket", "copy"): ("CopySource", "Key"),
-    ("Object", "upload_file"): ("Filename",),
-    ("Object", "download_file"): ("Filename",),
-    ("Object", "upload_fileobj"): ("Fileobj",),
-    ("Object", "download_fileobj"): ("Fileobj",),
-    ("Object", "copy"): ("CopySource",),
-}
-# Resource identifiers that name the S3 bucket and key of a transfer.
-_TRANSFER_IDS = {"Name": "Bucket", "BucketName": "Bucket", "Key": "Key"}
 _CLIENT_PLUMBING = frozenset({"exceptions", "meta", "close", "can_paginate"})
-_COLLECTION_LISTING = frozenset({"all", "filter", "limit", "page_size", "pages"})
+
 
 
 @dataclass(frozen=True)
@@ -79,23 +57,6 @@ class Summary:
     stores: dict[str, set] = field(default_factory=dict)  # self.NAME = … in this method
 
 
-@functools.cache
-def resource_model(service: str) -> dict | None:
-    """boto3's resource model of `service` (None when boto3 has no resources for it)."""
-    import boto3  # only for code that uses resources: boto3's import is a tenth of a second
-
-    loader = boto3.session.Session()._loader
-    try:
-        return loader.load_service_model(service, "resources-1")
-    except Exception:  # botocore's UnknownServiceError/DataNotFoundError: no resource model
-        return None
-
-
-def _resource_spec(resource: Resource) -> dict:
-    model = resource_model(resource.service) or {}
-    return model.get("service", {}) if resource.kind == "service" else model.get("resources", {}).get(resource.kind, {})
-
-
 def module_files(function_dir: Path, shared_dirs: list[Path]) -> dict[str, Path]:
     """Dotted module name → file, laid out as the function's zip is (shared packages by name)."""
     modules: dict[str, Path] = {}
@@ -122,8 +83,8 @@ class Scan:
         self.summaries: dict[Function, Summary] = {}
         self.in_progress: set = set()
         self.ctor_args: dict[Klass, dict[Param, frozenset]] = {}
-        self.contents: dict[tuple[str, str], frozenset] = {}
-        self.class_values: dict[Klass, dict[str, frozenset]] = {}  # assignments in a class body  # what code puts into a dict or list by name
+        self.contents: dict[tuple[str, str], frozenset] = {}  # what code puts into a dict by name
+        self.class_values: dict[Klass, dict[str, frozenset]] = {}  # assignments in a class body
         self.problems: list[str] = []  # files that could not be parsed
 
     def run(self, entry: str) -> list[Call]:
@@ -235,7 +196,7 @@ def _is_static(node: ast.AST) -> bool:
                for d in node.decorator_list)
 
 
-class Frame:
+class Frame(ResourceCalls):
     """Evaluates one module body or function body, collecting its summary."""
 
     def __init__(self, scan: Scan, module: str, env: dict, closure: dict | None, *, owner: str,
@@ -466,18 +427,6 @@ class Frame:
             return frozenset({Bound(value, name)})
         return EMPTY
 
-    def _resource_attribute(self, resource: Resource, name: str) -> frozenset:
-        spec = _resource_spec(resource)
-        for identifier in spec.get("identifiers", []):
-            if xform_name(identifier["name"]) == name:
-                return resource.id_values(identifier["name"])
-        if name == "meta":
-            return frozenset({Builtin(f"meta:{resource.service}")})
-        if name in spec.get("hasMany", {}) or any(xform_name(k) == name for k in spec.get("hasMany", {})):
-            key = next(k for k in spec["hasMany"] if k == name or xform_name(k) == name)
-            return frozenset({Collection(resource, key)})
-        return frozenset({Bound(resource, name)})
-
     # --- calls --------------------------------------------------------------------------------
 
     def call(self, node: ast.Call) -> frozenset:
@@ -574,7 +523,7 @@ class Frame:
         if isinstance(owner, Resource):
             return self._resource_call(owner, name, positional, keywords, node)
         if isinstance(owner, Collection):
-            if name in _COLLECTION_LISTING:
+            if name in COLLECTION_LISTING:
                 self._list_collection(owner, node, keywords)
                 return frozenset({owner})
             self._collection_batch(owner, name, keywords, node)
@@ -598,74 +547,6 @@ class Frame:
         args = tuple(sorted((k, frozenset(v)) for k, v in keywords.items()))
         self.summary.calls.append(Call(site, service, method, args, via))
 
-    def _resource_call(self, resource: Resource, name: str, positional: list, keywords: dict,
-                       node: ast.Call) -> frozenset:
-        spec = _resource_spec(resource)
-        client = Client(Lit(resource.service))
-        if name in spec.get("has", {}):
-            return frozenset({self._sub_resource(resource, spec["has"][name]["resource"], positional)})
-        if (resource.kind, name) in TRANSFER_ARGS:
-            ids = {_TRANSFER_IDS[k]: v for k, v in resource.ids if k in _TRANSFER_IDS}
-            given = dict(zip(TRANSFER_ARGS[(resource.kind, name)], positional))
-            self._record(node, client.service, name, {**ids, **given, **keywords}, "transfer")
-            return EMPTY
-        actions = {**spec.get("actions", {}), **({"Load": spec["load"]} if "load" in spec else {})}
-        for action, definition in actions.items():
-            if xform_name(action) == name or (action == "Load" and name == "reload"):
-                request = definition["request"]
-                args = {**self._request_params(resource, request, keywords), **keywords}
-                self._record(node, client.service, xform_name(request["operation"]), args, "resource")
-                target = definition.get("resource")
-                if target:
-                    return frozenset({self._sub_resource(resource, target, positional)})
-                return EMPTY
-        for waiter, definition in spec.get("waiters", {}).items():
-            if name == f"wait_until_{xform_name(waiter)}":
-                args = {**self._request_params(resource, definition, keywords), **keywords}
-                self._record(node, client.service, xform_name(definition["waiterName"]), args, "waiter")
-        return EMPTY
-
-    def _sub_resource(self, parent: Resource, target: dict, positional: list) -> Resource:
-        inputs = iter(positional)
-        ids = []
-        for identifier in target.get("identifiers", []):
-            source = identifier.get("source")
-            if source == "input":
-                values = next(inputs, EMPTY) or frozenset({UNKNOWN})
-            elif source == "identifier":
-                values = parent.id_values(identifier["name"])
-            else:
-                values = frozenset({UNKNOWN})
-            ids.append((identifier["target"], values))
-        return Resource(parent.service, target["type"], tuple(ids))
-
-    @staticmethod
-    def _request_params(resource: Resource, request: dict, keywords: dict) -> dict:
-        params = {}
-        for param in request.get("params", []):
-            target = param["target"].split(".")[0].split("[")[0]
-            if param.get("source") == "identifier":
-                params[target] = resource.id_values(param["name"])
-            elif param.get("source") == "string":
-                params[target] = frozenset({Lit(param["value"])})
-        return params
-
-    def _list_collection(self, collection: Collection, node: ast.AST, keywords: dict) -> frozenset:
-        spec = _resource_spec(collection.parent)["hasMany"][collection.name]
-        args = {**self._request_params(collection.parent, spec["request"], keywords), **keywords}
-        call = node if isinstance(node, ast.Call) else ast.Call(func=node, args=[], keywords=[], lineno=node.lineno)
-        self._record(call, Lit(collection.parent.service), xform_name(spec["request"]["operation"]), args,
-                     "collection")
-        return frozenset({self._sub_resource(collection.parent, spec["resource"], [])}) if "resource" in spec else EMPTY
-
-    def _collection_batch(self, collection: Collection, name: str, keywords: dict, node: ast.Call) -> None:
-        spec = _resource_spec(collection.parent)["hasMany"][collection.name]
-        item = resource_model(collection.parent.service)["resources"].get(spec.get("resource", {}).get("type"), {})
-        for action, definition in item.get("batchActions", {}).items():
-            if xform_name(action) == name:
-                parent_ids = {_TRANSFER_IDS.get(k, k): v for k, v in collection.parent.ids}
-                self._record(node, Lit(collection.parent.service), xform_name(definition["request"]["operation"]),
-                             {**parent_ids, **keywords}, "collection")
 
 
 def _builtin_attribute(owner: str, name: str) -> frozenset:
