@@ -145,6 +145,19 @@ def render(config_path, env_name, all_envs, check, out_dir):
 
 @cli.command()
 @CONFIG_OPTION
+@ENV_OPTION
+@click.option("--all-envs", is_flag=True, help="Audit every environment in the config.")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@reports_errors
+def audit(config_path, env_name, all_envs, output):
+    """Check each function's role against the AWS calls its code makes (exit 1 on findings)."""
+    from infragen.audit.command import audit as run_audit
+
+    sys.exit(run_audit(config_path, env_name, all_envs, output))
+
+
+@cli.command()
+@CONFIG_OPTION
 @click.option("--dir", "templates_dir", type=click.Path(path_type=Path),
               help="Templates to lint (default: templates_out/ next to the config file).")
 @reports_errors

@@ -81,6 +81,7 @@ class FunctionConfig:
     access: tuple[AccessGrant, ...] = ()
     body_schema: str | None = None  # path as written
     body_schema_json: str | None = field(default=None, repr=False)  # its content, compact
+    audit_ignore: tuple[tuple[str, str], ...] = ()  # (call, reason) the audit may not resolve
 
     @property
     def handler_module(self) -> str:
@@ -249,6 +250,15 @@ def _tables_used(value: dict) -> str | None:
     return None
 
 
+def _audit_ignore(value: list) -> str | None:
+    for entry in value:
+        if (not isinstance(entry, dict) or set(entry) != {"call", "reason"}
+                or not all(isinstance(entry[k], str) and entry[k].strip() for k in ("call", "reason"))):
+            return ('entries like { call = "handler.py:12", reason = "why this call cannot be resolved" } '
+                    "(a call site or the call as written, and a non-empty reason)")
+    return None
+
+
 def _access(value: list) -> str | None:
     from infragen.iam_catalog import lookup
 
@@ -329,10 +339,12 @@ FUNCTION_RULES: dict[str, tuple[type, Check]] = {
     "tables": (dict, _tables_used),
     "access": (list, _access),
     "body_schema": (str, _matches(r"[A-Za-z0-9_.\-/]+\.json", "a .json file of the project")),
+    "audit_ignore": (list, _audit_ignore),
 }
 FUNCTION_DEFAULTS = {"handler": "handler.handler", "architecture": "arm64", "runtime": "python3.12",
                      "timeout": 300, "memory": 512, "routes": [], "environment": {},
-                     "parameters": {}, "tables": {}, "access": []}
+                     "parameters": {}, "tables": {}, "access": [],
+                     "audit_ignore": []}
 MERGED_PER_KEY = ("environment", "parameters", "tables")  # env overrides merge into these tables
 TABLE_RULES: dict[str, tuple[type, Check]] = {
     "partition_key": (str, _matches(r"[A-Za-z0-9_.\-]{1,255}", "an attribute name")),
@@ -591,6 +603,7 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
         access=access,
         body_schema=schema_path,
         body_schema_json=schema_json,
+        audit_ignore=tuple((e["call"], e["reason"]) for e in merged["audit_ignore"]),
     )
 
 

@@ -27,3 +27,27 @@ def test_actions_with_resource_level_permissions(action):
                                     "s3:Get*", "s3:GetObject:x", "s3 :GetObject"])
 def test_unknown_actions_are_none(action):
     assert lookup(action) is None
+
+
+def test_the_per_service_cache_reads_what_the_whole_file_says(tmp_path, monkeypatch):
+    from infragen import iam_catalog
+
+    def fresh(cache_home):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+        iam_catalog._cache_dir.cache_clear()
+        iam_catalog._Database.get.cache_clear()
+
+    try:
+        fresh(tmp_path)
+        cached = [iam_catalog.lookup(a) for a in ("s3:GetObject", "logs:DescribeLogGroups", "kms:decrypt")]
+        assert [f.name for f in (tmp_path / "infragen").iterdir()][0].startswith("iam-definition-")
+        blocked = tmp_path / "file"
+        blocked.write_text("not a folder")
+        fresh(blocked)  # the cache cannot be written: the whole file is read instead
+        assert iam_catalog._cache_dir() is None
+        assert [iam_catalog.lookup(a) for a in ("s3:GetObject", "logs:DescribeLogGroups", "kms:decrypt")] == cached
+        assert cached[1].resource_types == () and cached[2].name == "Decrypt"
+    finally:
+        monkeypatch.undo()
+        iam_catalog._cache_dir.cache_clear()
+        iam_catalog._Database.get.cache_clear()

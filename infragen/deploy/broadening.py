@@ -10,11 +10,12 @@ per document, effect, principal, resource and condition, listing their actions.
 from __future__ import annotations
 
 import json
-from fnmatch import fnmatchcase
 from itertools import product
 from typing import Any, Callable, NamedTuple
 
 from infragen.deploy.table import cut_middle
+from infragen.policy_model import as_list as _as_list, compact as _compact, is_intrinsic as _is_intrinsic
+from infragen.policy_model import matches as _wildcard_match, short as _short
 
 CONDITION_VALUE_CHARS = 48  # a condition value longer than this is cut in the middle
 
@@ -77,9 +78,9 @@ def _covered(key: tuple, grant: Grant, others: Grants) -> bool:
 def _matches(specific: tuple[str, str, str], wildcard: tuple[str, str, str]) -> bool:
     (principal, action, resource), (any_principal, any_action, any_resource) = specific, wildcard
     return (
-        fnmatchcase(principal, any_principal)
-        and fnmatchcase(action.lower(), any_action.lower())  # action names are case-insensitive
-        and fnmatchcase(resource, any_resource)
+        _wildcard_match(principal, any_principal)
+        and _wildcard_match(action, any_action, case_insensitive=True)  # action names are case-insensitive
+        and _wildcard_match(resource, any_resource)
     )
 
 
@@ -322,34 +323,5 @@ _CHECKS: dict[str, Callable[[dict | None, dict], list[str]]] = {
 # --- values ---------------------------------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def _is_intrinsic(value: dict) -> bool:
-    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))
-
-
-def _short(value: Any) -> str:
-    """A value as a person would write it: `${Bucket.Arn}` for GetAtt, `${Topic}` for Ref."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
-        if fn == "Ref":
-            return f"${{{arg}}}"
-        if fn == "Fn::GetAtt":
-            return "${" + (".".join(map(str, arg)) if isinstance(arg, list) else str(arg)) + "}"
-        if fn == "Fn::Sub":
-            return arg if isinstance(arg, str) else _short(arg[0])
-    return _compact(value)
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
