@@ -19,7 +19,7 @@ from infragen.stack.alarms import add_alarm
 from infragen.stack.arns import arn, log_group_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import STAGE_NAME, camel, log_group_prefix
-from infragen.stack.policies import VERSION, assume_role_policy
+from infragen.stack.policies import VERSION, assume_role_policy, describe_log_groups_statement
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
@@ -226,15 +226,20 @@ def _add_account_logging_role(t: Template) -> apigw.Account:
         AssumeRolePolicyDocument=assume_role_policy("apigateway.amazonaws.com"),
         Policies=[iam.Policy(PolicyName="push-api-logs", PolicyDocument=Policy(
             Version=VERSION,
-            # The role serves every API in this account and region, so it is scoped to log groups
-            # of this account and region rather than to this stack's.
-            Statement=[Statement(
-                Effect=Allow,
-                Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.DescribeLogGroups,
-                        logs.DescribeLogStreams, logs.PutLogEvents, logs.GetLogEvents,
-                        logs.FilterLogEvents],
-                Resource=[Sub(arn("logs", "log-group:*"))],
-            )],
+            # The actions of AWS's AmazonAPIGatewayPushToCloudWatchLogs policy (API Gateway
+            # Developer Guide, "Set up CloudWatch logging for REST APIs") minus its reads
+            # (GetLogEvents, FilterLogEvents): API Gateway only writes. The role serves every API in
+            # this account and region, so it is scoped to log groups of this account and region.
+            # DescribeLogGroups has no resource type: only "*" authorises it.
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.DescribeLogStreams,
+                            logs.PutLogEvents],
+                    Resource=[Sub(arn("logs", "log-group:*"))],
+                ),
+                describe_log_groups_statement(),
+            ],
         ))],
         DeletionPolicy="Retain",
         UpdateReplacePolicy="Retain",

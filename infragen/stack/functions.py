@@ -53,13 +53,20 @@ def environment(cfg: EnvConfig, fn: FunctionConfig, topic, tables: dict) -> dict
 
 
 def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic, tables: dict) -> Policy:
-    """Exactly what this function's code and runtime call, on the exact resources."""
+    """Exactly what this function's code and runtime call, on the exact resources.
+
+    No kms:Decrypt for the function's own environment: Lambda decrypts the variables itself through
+    a KMS grant it creates at CreateFunction/UpdateFunctionConfiguration with the *deployer's*
+    kms:CreateGrant/kms:Encrypt (AWS Lambda Developer Guide, "Securing Lambda environment
+    variables": the customer-managed-key permissions are the user's who configures the function;
+    "Data encryption at rest for AWS Lambda"). A role statement keyed on
+    kms:EncryptionContext:LambdaFunctionName was never used, so it is not granted.
+    """
     key_arn = GetAtt(key, "Arn")
     statements = [
         *policies.log_writing_statements(GetAtt(log_group, "Arn")),
         *policies.vpc_access_statements(),
         *policies.parameter_reading_statements([name for _, name in fn.parameters], key_arn),
-        *policies.environment_decryption_statements(function_name(cfg, fn.name), key_arn),
         *policies.topic_publishing_statements(Ref(topic), key_arn),
     ]
     for name, level in fn.tables:

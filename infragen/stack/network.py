@@ -12,10 +12,9 @@ from awacs import logs
 from awacs.aws import Allow, Policy, Statement
 
 from infragen.config import EnvConfig
-from infragen.stack.arns import sub_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import VPC_RESOURCE, log_group_prefix
-from infragen.stack.policies import VERSION, assume_role_policy
+from infragen.stack.policies import VERSION, assume_role_policy, describe_log_groups_statement
 
 AZ_COUNT = 2
 
@@ -114,10 +113,10 @@ def _add_flow_logs(t: Template, cfg: EnvConfig, vpc, key) -> None:
                     Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
                     Resource=[GetAtt(group, "Arn")],
                 ),
-                # The delivery service looks its group up by name; DescribeLogGroups is authorised
-                # on the account's log groups as a whole, so it is scoped to this region/account.
-                Statement(Effect=Allow, Action=[logs.DescribeLogGroups],
-                          Resource=[sub_arn("logs", "log-group:*")]),
+                # AWS's flow-log role (Amazon VPC User Guide, "IAM role for publishing flow logs
+                # to CloudWatch Logs") lists DescribeLogGroups; it has no resource type, so only
+                # "*" authorises it.
+                describe_log_groups_statement(),
             ],
         ))],
     ))
