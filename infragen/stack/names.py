@@ -43,6 +43,11 @@ def function_name(cfg: EnvConfig, function: str) -> str:
     return f"{cfg.stack_name}-{function.replace('_', '-')}"
 
 
+def alarm_name_prefix(cfg: EnvConfig) -> str:
+    """Every alarm this stack names starts here: the topic and key policies admit exactly these."""
+    return f"{cfg.stack_name}-"
+
+
 def log_group_prefix(cfg: EnvConfig) -> str:
     """Every log group this stack names starts here (the KMS key policy relies on it)."""
     return f"/infragen/{cfg.stack_name}/"

@@ -9,6 +9,7 @@ from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from infragen.config import EnvConfig
 from infragen.stack.arns import arn
+from infragen.stack.names import alarm_name_prefix
 from infragen.stack.policies import VERSION, deny_insecure_transport_statement
 
 
@@ -29,7 +30,7 @@ def add_error_topic(t: Template, cfg: EnvConfig, key) -> Topic:
                 Resource=[Ref(topic)],
                 Condition=Condition([
                     StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
-                    ArnLike("aws:SourceArn", Sub(arn("cloudwatch", f"alarm:{cfg.stack_name}-*"))),
+                    ArnLike("aws:SourceArn", Sub(arn("cloudwatch", f"alarm:{alarm_name_prefix(cfg)}*"))),
                 ]),
             ),
             deny_insecure_transport_statement("sns", [Ref(topic)]),

@@ -298,3 +298,35 @@ def test_bootstrap_bucket_is_private_encrypted_versioned_and_tls_only(bootstrap)
     assert deny["Condition"] == {"StringEquals": {"aws:SecureTransport": "false"}}
     skip = bootstrap["Resources"]["ArtifactBucket"]["Metadata"]["checkov"]["skip"]
     assert skip[0]["id"] == "CKV_AWS_18" and skip[0]["comment"]
+
+
+ALARM_SOURCE = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
+
+
+def test_key_lets_only_this_stacks_alarms_use_it(template, env_cfg):
+    """Issue 9 #6: the key policy's CloudWatch statement carries the same aws:SourceArn alarm
+    prefix as the topic policy (confused deputy), so another stack's alarms cannot use the key."""
+    alarms = {s["Sid"]: s for s in key_policy(template)["Statement"]}["AlarmsPublishToEncryptedTopic"]
+    assert alarms["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"},
+        "ArnLike": {"aws:SourceArn": f"{ALARM_SOURCE}{env_cfg.stack_name}-*"}}
+    [topic_statement] = [s for s in props(template, "ErrorTopicPolicy")["PolicyDocument"]["Statement"]
+                         if s["Effect"] == "Allow"]
+    assert topic_statement["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {"Fn::Sub": alarms["Condition"]["ArnLike"]["aws:SourceArn"]}}
+
+
+def test_every_service_principal_in_the_key_policy_is_bound_to_this_stack(template, env_cfg):
+    """Each service the key admits is limited to this stack's resources, by source ARN or by
+    the encryption context naming them."""
+    for s in key_policy(template)["Statement"]:
+        if "Service" in s["Principal"]:
+            text = json.dumps(s.get("Condition", {}))
+            assert "aws:SourceArn" in text or "kms:EncryptionContext" in text, s["Sid"]
+            assert env_cfg.stack_name in text or "${RestApi}" in text, s["Sid"]
+
+
+def test_every_alarm_is_inside_the_policies_alarm_prefix(template, env_cfg):
+    """An alarm named outside `<stack>-` would be refused by the topic and key policies."""
+    for logical_id, alarm in resources_of(template, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmName"].startswith(f"{env_cfg.stack_name}-"), logical_id
