@@ -49,6 +49,12 @@ class Api:
     api_key: apigw.ApiKey | None
 
 
+# API Gateway's default (and, without a quota increase, maximum) integration timeout for REST APIs:
+# 50 ms to 29 s (API Gateway Developer Guide, "Amazon API Gateway quotas", integration timeout).
+# Explicit so the template says what a caller gets: after 29 s, HTTP 504 "Endpoint request timed
+# out", while the function runs on to its own timeout (README, "Timeouts").
+INTEGRATION_TIMEOUT_MS = 29_000
+
 DESCRIPTION_ROUTES = 20  # routes named in the API's description; the rest are counted
 
 
@@ -195,6 +201,7 @@ def _add_route(t: Template, cfg: EnvConfig, rest_api, route: Route, fn: Function
         Integration=apigw.Integration(
             Type="AWS_PROXY",
             IntegrationHttpMethod="POST",
+            TimeoutInMillis=INTEGRATION_TIMEOUT_MS,
             Uri=Sub(f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31"
                     f"/functions/${{{function.title}.Arn}}/invocations"),
         ),

@@ -330,3 +330,11 @@ def test_every_alarm_is_inside_the_policies_alarm_prefix(template, env_cfg):
     """An alarm named outside `<stack>-` would be refused by the topic and key policies."""
     for logical_id, alarm in resources_of(template, "AWS::CloudWatch::Alarm").items():
         assert alarm["Properties"]["AlarmName"].startswith(f"{env_cfg.stack_name}-"), logical_id
+
+
+def test_every_integration_states_the_29_second_timeout(template):
+    """Issue 9 #12: the timeout a caller meets is in the template, not an implicit default."""
+    methods = resources_of(template, "AWS::ApiGateway::Method")
+    assert methods
+    for logical_id, method in methods.items():
+        assert method["Properties"]["Integration"]["TimeoutInMillis"] == 29_000, logical_id
