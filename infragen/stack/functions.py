@@ -121,6 +121,11 @@ def add_function(t: Template, cfg: EnvConfig, fn: FunctionConfig, *, network: Ne
         **({} if fn.reserved_concurrency is None
            else {"ReservedConcurrentExecutions": fn.reserved_concurrency}),
         TracingConfig=awslambda.TracingConfig(Mode="Active" if cfg.tracing else "PassThrough"),
+        # Nothing in the function's properties refers to the routes, so CloudFormation could create
+        # (and API Gateway serve) it before its subnets can reach SSM and SNS. DependsOn orders it
+        # (AWS CloudFormation User Guide, "DependsOn attribute": CloudFormation orders creation
+        # only by references; a dependency without one must be declared).
+        DependsOn=list(network.private_egress),
         Metadata=DLQ_SKIP,
     ))
     t.add_resource(awslambda.EventInvokeConfig(

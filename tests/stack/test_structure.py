@@ -338,3 +338,19 @@ def test_every_integration_states_the_29_second_timeout(template):
     assert methods
     for logical_id, method in methods.items():
         assert method["Properties"]["Integration"]["TimeoutInMillis"] == 29_000, logical_id
+
+
+def test_functions_wait_for_the_private_subnets_egress(template):
+    """Issue 9 #8: no function (hence no route the API serves) exists before its subnets have a
+    default route through the NAT gateway and their route-table associations."""
+    egress = {logical_id for logical_id, r in template["Resources"].items()
+              if (r["Type"] == "AWS::EC2::Route" and logical_id.startswith("PrivateDefaultRoute"))
+              or (r["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+                  and r["Properties"]["SubnetId"]["Ref"].startswith("PrivateSubnet"))}
+    assert len(egress) == 4
+    functions = resources_of(template, "AWS::Lambda::Function")
+    assert functions
+    for logical_id, function in functions.items():
+        subnets = {s["Ref"] for s in function["Properties"]["VpcConfig"]["SubnetIds"]}
+        assert subnets == {"PrivateSubnet1", "PrivateSubnet2"}
+        assert set(as_list(function.get("DependsOn", []))) == egress, logical_id
