@@ -11,7 +11,7 @@ import ipaddress
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -96,6 +96,18 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class BootstrapSettings:
+    """What the bootstrap stack (one per account and region) builds besides the artifact bucket.
+
+    Derived from every environment that shares the bootstrap stack, so deploying one environment
+    never undoes what another set: the API Gateway account setting is on when they manage it, and
+    `/aws/apigateway/welcome` keeps logs as long as the longest-keeping of them.
+    """
+    manage_api_gateway_account: bool = True
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     env: str
     stack_name: str
@@ -116,6 +128,7 @@ class EnvConfig:
     functions: tuple[FunctionConfig, ...]
     tables: tuple[TableConfig, ...] = ()
     shared_packages: tuple[str, ...] = DEFAULT_SHARED_PACKAGES
+    bootstrap: BootstrapSettings = BootstrapSettings()
 
     def function(self, name: str) -> FunctionConfig:
         for fn in self.functions:
@@ -420,6 +433,7 @@ def parse_config(raw: dict, path: Path) -> Config:
         where = {key: f"env.{env}" if key in overrides else "stack" for key in merged}
         envs.append(_env_config(v, root, env, merged, where, functions, fn_overrides, tables))
     _check_distinct_stacks(v, envs, envs_raw)
+    envs = _with_bootstrap_settings(v, envs, envs_raw)
     fns = [fn for cfg in envs for fn in cfg.functions]
     notes = {f"function {fn.name} has no route and no schedule: it runs only when invoked by other "
              f"means (another service, the console, the SDK)"
@@ -659,6 +673,40 @@ def _check_routes(v: _Validator, fns: list[FunctionConfig], key: Callable[[str],
         raise v.fail(key(owners[route]), route.key,
                      f"the path parameter {first} other routes use under {parent}, not {second} "
                      f"(API Gateway allows one path parameter per level)")
+
+
+def _with_bootstrap_settings(v: _Validator, envs: list[EnvConfig], envs_raw: dict) -> list[EnvConfig]:
+    """Each environment carries the settings of its bootstrap stack, agreed by all its users.
+
+    The API Gateway CloudWatch role is an account-and-region setting: environments sharing a
+    bootstrap stack must agree whether it is managed, and two bootstrap stacks in one region must
+    not both manage it (the last deploy would win, as before issue 9).
+    """
+    def where(cfg: EnvConfig, key: str) -> str:
+        return f"env.{cfg.env}.{key}" if key in envs_raw[cfg.env] else f"stack.{key}"
+
+    settings: dict[str, BootstrapSettings] = {}
+    first: dict[str, EnvConfig] = {}
+    for cfg in envs:
+        known = first.setdefault(cfg.bootstrap_stack, cfg)
+        if known.manage_api_gateway_account != cfg.manage_api_gateway_account:
+            raise v.fail(where(cfg, "manage_api_gateway_account"), cfg.manage_api_gateway_account,
+                         f"{known.manage_api_gateway_account} as in environment {known.env!r}: both "
+                         f"use the bootstrap stack {cfg.bootstrap_stack!r}, which holds the "
+                         f"account-and-region API Gateway setting (set it once, in [stack])")
+        days = max(cfg.log_retention_days, settings[cfg.bootstrap_stack].log_retention_days
+                   if cfg.bootstrap_stack in settings else 0)
+        settings[cfg.bootstrap_stack] = BootstrapSettings(cfg.manage_api_gateway_account, days)
+    managers: dict[str, EnvConfig] = {}
+    for cfg in envs:
+        if cfg.manage_api_gateway_account:
+            other = managers.setdefault(cfg.region, cfg)
+            if other.bootstrap_stack != cfg.bootstrap_stack:
+                raise v.fail(where(cfg, "manage_api_gateway_account"), True,
+                             f"false: environment {other.env!r} already manages the API Gateway "
+                             f"account setting of {cfg.region} through bootstrap stack "
+                             f"{other.bootstrap_stack!r}, and there is one per account and region")
+    return [replace(cfg, bootstrap=settings[cfg.bootstrap_stack]) for cfg in envs]
 
 
 def _check_distinct_stacks(v: _Validator, envs: list[EnvConfig], envs_raw: dict) -> None:

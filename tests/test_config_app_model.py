@@ -664,3 +664,42 @@ def test_open_route_an_environment_declares_itself_is_allowed(app):
     rendered = app(text)
     rendered.rendered()
     assert load_config(rendered.config).env("dev").open_routes == ("GET /hi",)
+
+
+# --- issue 9 #1: the bootstrap stack's account-and-region settings ---------------------------
+
+def test_environments_sharing_a_bootstrap_must_agree_on_the_api_gateway_account(app):
+    text = BASE.replace("[env.prod]\n", "[env.prod]\nmanage_api_gateway_account = false\n", 1)
+    rendered = app(text)
+    rendered.refused("env.prod.manage_api_gateway_account", False, "True as in environment 'dev'")
+    assert "infragen-bootstrap" in rendered.output
+
+
+def test_two_bootstrap_stacks_in_one_region_cannot_both_manage_the_account(app):
+    text = BASE.replace("[env.prod]\n", '[env.prod]\nbootstrap_stack = "other-bootstrap"\n', 1)
+    app(text).refused("stack.manage_api_gateway_account", True,
+                      "false: environment 'dev' already manages the API Gateway account setting")
+
+
+def test_bootstrap_settings_come_from_every_environment_sharing_it(app, tmp_path):
+    text = BASE.replace("[env.prod]\n", '[env.prod]\nbootstrap_stack = "other-bootstrap"\n'
+                                        "manage_api_gateway_account = false\n", 1)
+    text = text.replace("manage_api_gateway_account = true ", "manage_api_gateway_account = false", 1)
+    rendered = app(text)
+    assert rendered.result.exit_code == 0, rendered.output
+    config = load_config(rendered.config)
+    assert {cfg.bootstrap.manage_api_gateway_account for cfg in config.envs} == {False}
+    # dev keeps logs 30 days, but an environment's own retention decides its bootstrap's
+    assert config.env("dev").bootstrap.log_retention_days == 30
+    assert config.env("prod").bootstrap.log_retention_days == 365
+    assert not (rendered.out / "bootstrap.json").exists()
+    for name in ("infragen-bootstrap", "other-bootstrap"):
+        template = json.loads((rendered.out / f"bootstrap-{name}.json").read_text())
+        assert set(template["Resources"]) == {"ArtifactBucket", "ArtifactBucketPolicy"}
+
+
+def test_the_welcome_group_keeps_logs_as_long_as_the_longest_environment(app):
+    rendered = app(BASE)
+    assert rendered.result.exit_code == 0, rendered.output
+    bootstrap = json.loads((rendered.out / "bootstrap.json").read_text())
+    assert bootstrap["Resources"]["ApiGatewayWelcomeLogGroup"]["Properties"]["RetentionInDays"] == 365

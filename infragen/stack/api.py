@@ -7,11 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from awacs import logs
-from awacs.aws import Allow, Policy, Statement
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere import apigateway as apigw
-from troposphere import awslambda, iam
+from troposphere import awslambda
 
 from infragen.config import EnvConfig, FunctionConfig
 from infragen.routes import Route, is_parameter
@@ -19,7 +17,6 @@ from infragen.stack.alarms import add_alarm
 from infragen.stack.arns import arn, log_group_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import STAGE_NAME, camel, log_group_prefix
-from infragen.stack.policies import VERSION, assume_role_policy, describe_log_groups_statement
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
@@ -83,7 +80,6 @@ def method_auth(cfg: EnvConfig, route: str) -> dict:
 
 def add_api(t: Template, cfg: EnvConfig, rest_api: apigw.RestApi, functions: dict, *, key,
             topic) -> Api:
-    account = _add_account_logging_role(t) if cfg.manage_api_gateway_account else None
     first = len(t.resources)
     routes = [route for route, _ in cfg.routes]
     ids = path_ids(routes)
@@ -126,7 +122,7 @@ def add_api(t: Template, cfg: EnvConfig, rest_api: apigw.RestApi, functions: dic
             ThrottlingRateLimit=cfg.throttle_rate_limit,
             ThrottlingBurstLimit=cfg.throttle_burst_limit,
         )],
-        DependsOn=[access_logs.title, execution_logs.title] + ([account.title] if account else []),
+        DependsOn=[access_logs.title, execution_logs.title],
         Metadata=NO_CACHE_SKIP,
     ))
     api_key = _add_api_key(t, cfg, rest_api, stage) if cfg.api_auth == "api_key" else None
@@ -221,38 +217,6 @@ def _definition_hash(definition: list) -> str:
     validators), so any change to them redeploys the API."""
     text = json.dumps([r.to_dict() for r in definition], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-def _add_account_logging_role(t: Template) -> apigw.Account:
-    """The region-wide role API Gateway logs with. Retained on delete: other APIs may rely on it."""
-    role = t.add_resource(iam.Role(
-        "ApiGatewayLoggingRole",
-        Description="API Gateway (region-wide account setting) writes execution and access logs",
-        # No aws:SourceAccount condition: AWS documents this role's trust without one, and
-        # setting the account's log role validates that API Gateway can assume it.
-        AssumeRolePolicyDocument=assume_role_policy("apigateway.amazonaws.com"),
-        Policies=[iam.Policy(PolicyName="push-api-logs", PolicyDocument=Policy(
-            Version=VERSION,
-            # The actions of AWS's AmazonAPIGatewayPushToCloudWatchLogs policy (API Gateway
-            # Developer Guide, "Set up CloudWatch logging for REST APIs") minus its reads
-            # (GetLogEvents, FilterLogEvents): API Gateway only writes. The role serves every API in
-            # this account and region, so it is scoped to log groups of this account and region.
-            # DescribeLogGroups has no resource type: only "*" authorises it.
-            Statement=[
-                Statement(
-                    Effect=Allow,
-                    Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.DescribeLogStreams,
-                            logs.PutLogEvents],
-                    Resource=[Sub(arn("logs", "log-group:*"))],
-                ),
-                describe_log_groups_statement(),
-            ],
-        ))],
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-    ))
-    return t.add_resource(apigw.Account(
-        "ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))
 
 
 def _add_api_key(t: Template, cfg: EnvConfig, rest_api, stage) -> apigw.ApiKey:

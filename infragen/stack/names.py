@@ -8,6 +8,11 @@ STAGE_NAME = "v1"
 ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
 ARTIFACT_BUCKET_RESOURCE = "ArtifactBucket"  # logical id in the bootstrap stack
 ARTIFACT_BUCKET_OUTPUT = "ArtifactBucketName"  # its output: the bucket's name
+API_GATEWAY_LOG_ROLE = "ApiGatewayLoggingRole"  # bootstrap stack: API Gateway's CloudWatch role
+API_GATEWAY_LOG_ROLE_OUTPUT = "ApiGatewayLoggingRoleArn"
+API_GATEWAY_ACCOUNT_PARAMETER = "SetApiGatewayAccount"
+WELCOME_LOG_GROUP = "/aws/apigateway/welcome"
+WELCOME_LOG_GROUP_PARAMETER = "CreateWelcomeLogGroup"
 VPC_RESOURCE = "Vpc"  # logical id of the main stack's VPC (`infragen harden` looks it up)
 
 

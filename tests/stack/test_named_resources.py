@@ -53,7 +53,7 @@ _ENV_NAMED = sorted(["RestApi", "KeyAlias", "FlowLogGroup", *_FUNCTION_NAMED, "A
 NAMED = {
     "dev.json": _ENV_NAMED,
     "prod.json": _ENV_NAMED,
-    "bootstrap.json": ["ArtifactBucket"],
+    "bootstrap.json": ["ApiGatewayWelcomeLogGroup", "ArtifactBucket"],
 }
 EXPLANATION = (
     "A logical id of a resource with a fixed physical name changed. CloudFormation would create the "

@@ -258,11 +258,23 @@ def test_deployment_id_changes_when_routes_change(env_cfg):
     assert deployment(env_cfg) != deployment(replace(env_cfg, open_routes=("GET /hello",)))
 
 
-def test_account_logging_role_is_behind_a_flag(template, env_cfg):
-    assert "ApiGatewayAccount" in template["Resources"]
-    assert template["Resources"]["ApiGatewayLoggingRole"]["DeletionPolicy"] == "Retain"
-    unmanaged = json.loads(stack_template(replace(env_cfg, manage_api_gateway_account=False)))
-    assert not resources_of(unmanaged, "AWS::ApiGateway::Account")
+ACCOUNT_WIDE = {"AWS::ApiGateway::Account"}
+
+
+@pytest.mark.parametrize("manage", [True, False])
+def test_environment_stacks_never_touch_the_account_setting(env_cfg, manage):
+    """Issue 9 #1: the API Gateway account setting and its role live in the bootstrap stack only,
+    whatever manage_api_gateway_account says (dev and prod no longer fight over it)."""
+    from infragen.config import BootstrapSettings
+
+    cfg = replace(env_cfg, manage_api_gateway_account=manage,
+                  bootstrap=BootstrapSettings(manage, env_cfg.log_retention_days))
+    t = json.loads(stack_template(cfg))
+    assert not [r for r in t["Resources"].values() if r["Type"] in ACCOUNT_WIDE]
+    assert "ApiGatewayLoggingRole" not in t["Resources"]
+    assert not [r for r in t["Resources"].values()
+                if r["Type"] == "AWS::IAM::Role" and "apigateway.amazonaws.com" in json.dumps(r)]
+    assert "/aws/apigateway/welcome" not in json.dumps(t)
 
 
 def test_api_5xx_alarm(template):
