@@ -145,6 +145,7 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict,
 
 def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     """Stack status, recent events, outputs, and which code is live."""
+    from infragen import alerts
     from infragen.deploy import stacks
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.watch import format_event
@@ -172,8 +173,13 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
         _show_outputs(console, template, outputs, are_resources, clients.target.region)
         code_lines = _code_status(clients, cfg, deployed, outputs if are_resources else None,
                                   build_artifacts(cfg, project_root(config_path)))
+        topic = outputs.get("ErrorTopic" if are_resources else "ErrorTopicArn")
+        alert_lines = alerts.alert_lines(clients.sns, topic, cfg)
     console.echo("Code:")
     for line in code_lines:
+        console.echo(line)
+    console.echo("Alerts (error topic subscribers):")
+    for line in alert_lines:
         console.echo(line)
     return EXIT_OK
 

@@ -178,6 +178,10 @@ class Clients:
     def logs(self):
         return self._client("logs")
 
+    @cached_property
+    def sns(self):
+        return self._client("sns")
+
     def _client(self, service: str):
         limits = self.target.limits
         config = Config(

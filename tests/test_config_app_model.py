@@ -17,6 +17,9 @@ from infragen.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "infragen.toml").read_text()
 HELLO = "[functions.hello]\n"
+# The example app's prod subscriber is a placeholder address, and every command says so.
+PLACEHOLDER_NOTE = ("environment prod: alerts go to alerts@example.com, a reserved example domain "
+                    "that receives no mail: replace it with a real address")
 HELLO_ROUTES = 'routes = ["GET /hello"]'
 
 
@@ -594,14 +597,17 @@ def test_function_with_no_route_and_no_schedule_renders_with_a_note(app, tmp_pat
     rendered = app(BASE + add_function(tmp_path, "worker"))
     assert rendered.rendered()["Resources"]["WorkerFunction"]
     assert "note: function worker has no route and no schedule" in rendered.output
-    assert load_config(rendered.config).notes == (
+    notes = load_config(rendered.config).notes
+    assert [n for n in notes if n.startswith("function")] == [
         "function worker has no route and no schedule: it runs only when invoked by other means "
-        "(another service, the console, the SDK)",)
+        "(another service, the console, the SDK)"]
+    assert [n for n in notes if not n.startswith("function")] == [PLACEHOLDER_NOTE]
 
 
 def test_scheduled_function_without_routes_has_no_note(app, tmp_path):
     rendered = app(BASE + add_function(tmp_path, "nightly", 'schedule = "cron(0 3 * * ? *)"'))
-    assert rendered.rendered()["Resources"]["NightlySchedule"] and "note:" not in rendered.output
+    assert rendered.rendered()["Resources"]["NightlySchedule"]
+    assert rendered.output.count("note:") == 1 and f"note: {PLACEHOLDER_NOTE}" in rendered.output
 
 
 def test_third_function_with_its_own_folder_renders(app, tmp_path):
@@ -703,3 +709,51 @@ def test_the_welcome_group_keeps_logs_as_long_as_the_longest_environment(app):
     assert rendered.result.exit_code == 0, rendered.output
     bootstrap = json.loads((rendered.out / "bootstrap.json").read_text())
     assert bootstrap["Resources"]["ApiGatewayWelcomeLogGroup"]["Properties"]["RetentionInDays"] == 365
+
+
+# --- issue 9 #3: alerts that reach nobody -----------------------------------------------------
+
+def test_an_environment_without_a_subscriber_is_refused(app):
+    rendered = app(BASE.replace('alerts = "none"                      # a throwaway', "# a throwaway"))
+    assert rendered.result.exit_code == 2, rendered.output
+    assert "environment 'dev' has no alert subscriber" in rendered.output
+    assert 'alerts = "none"' in rendered.output and not rendered.out.exists()
+
+
+def test_an_empty_alerts_list_is_no_opt_out(app):
+    rendered = app(BASE.replace('alerts = "none"  ', "alerts = []  ", 1))
+    assert rendered.result.exit_code == 2 and "has no alert subscriber" in rendered.output
+
+
+@pytest.mark.parametrize("value,why", [
+    ('"nobody"', "is not"),
+    ('["http://hooks.corp.net/x"]', "clear text; use https://"),
+    ('["ops@corp.net", "ops@corp.net"]', "each once"),
+    ('["arn:aws:sns:us-west-2:123456789012:other"]', "is none of these"),
+    ('["arn:aws:sqs:us-west-2:1234:short-account"]', "is none of these"),
+    ('["not an address"]', "is none of these"),
+    ("[1]", "each once"),
+    ("true", "a string or a list"),
+])
+def test_bad_alerts_are_refused(app, value, why):
+    rendered = app(BASE.replace('alerts = "none"  ', f"alerts = {value}  ", 1))
+    assert rendered.result.exit_code == 2, rendered.output
+    assert "env.dev.alerts = " in rendered.output and why in rendered.output, rendered.output
+    assert "Traceback" not in rendered.output and not rendered.out.exists()
+
+
+def test_none_with_an_alarm_email_is_a_contradiction(app):
+    text = BASE.replace('alarm_email = ""  ', 'alarm_email = "ops@corp.net"  ', 1)
+    rendered = app(text)
+    assert rendered.result.exit_code == 2 and "alarm_email = 'ops@corp.net' subscribes" in rendered.output
+
+
+def test_every_accepted_form_subscribes_with_its_protocol(app):
+    entries = ["ops@corp.net", "https://hooks.corp.net/alerts?team=1",
+               "arn:aws:sqs:us-west-2:123456789012:alerts.fifo",
+               "arn:aws:lambda:us-west-2:123456789012:function:pager:live"]
+    rendered = app(BASE.replace('alerts = "none"  ', f"alerts = {json.dumps(entries)}  ", 1))
+    resources = rendered.rendered()["Resources"]
+    got = sorted((r["Properties"]["Protocol"], r["Properties"]["Endpoint"]) for r in resources.values()
+                 if r["Type"] == "AWS::SNS::Subscription")
+    assert got == sorted(zip(["email", "https", "sqs", "lambda"], entries))

@@ -243,6 +243,12 @@ def check_first_deploy(project, endpoint, aws_clients, api_log, lam) -> dict[str
 
     assert change_sets(aws_clients, BOOTSTRAP) == []
     assert change_sets(aws_clients, STACK) == []
+
+    # issue 9 #3: status says who the error topic reaches (dev opts out explicitly)
+    status = run_cli(api_log, "status", "--config", str(project), "--endpoint-url", endpoint)
+    assert status.exit_code == 0, status.output
+    assert "Alerts (error topic subscribers):" in status.output
+    assert 'nobody (alerts = "none")' in status.output
     return keys
 
 

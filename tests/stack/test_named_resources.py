@@ -40,7 +40,7 @@ UNNAMED = {
     "AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::Subnet",
     "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::VPC", "AWS::EC2::VPCGatewayAttachment",
     "AWS::KMS::Key", "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::Permission",
-    "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy",
+    "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription",
 }
 
 _FUNCTION_NAMED = ["HelloLogGroup", "HelloFunction", "HelloErrorsAlarm", "HelloThrottlesAlarm",

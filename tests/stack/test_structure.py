@@ -186,12 +186,39 @@ def test_error_topic_is_encrypted_and_only_this_stacks_alarms_may_publish(templa
     assert [s["Principal"] for s in allow] == [{"Service": ["cloudwatch.amazonaws.com"]}]
 
 
-def test_email_subscription_only_when_configured(config, env_cfg):
-    with_email = json.loads(stack_template(replace(env_cfg, alarm_email="ops@example.com")))
-    subscription = props(with_email, "ErrorTopicEmailSubscription")
-    assert subscription["Endpoint"] == "ops@example.com" and subscription["Protocol"] == "email"
-    without = json.loads(stack_template(replace(env_cfg, alarm_email="")))
-    assert not resources_of(without, "AWS::SNS::Subscription")
+LAMBDA_SUBSCRIBER = "arn:aws:lambda:us-west-2:123456789012:function:pager"
+SUBSCRIBERS = (("email", "ops@corp.example.net"), ("https", "https://hooks.corp.net/alerts"),
+               ("sqs", "arn:aws:sqs:us-west-2:123456789012:alerts"), ("lambda", LAMBDA_SUBSCRIBER))
+
+
+def test_subscriptions_are_exactly_the_configured_alerts(env_cfg):
+    """Issue 9 #3: one subscription per `alerts` entry, each with its protocol; a Lambda
+    subscriber may be invoked by this topic only."""
+    t = json.loads(stack_template(replace(env_cfg, alerts=SUBSCRIBERS)))
+    subscriptions = resources_of(t, "AWS::SNS::Subscription")
+    assert sorted((s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
+                  for s in subscriptions.values()) == sorted(SUBSCRIBERS)
+    assert all(s["Properties"]["TopicArn"] == {"Ref": "ErrorTopic"} for s in subscriptions.values())
+    [permission] = [r["Properties"] for r in resources_of(t, "AWS::Lambda::Permission").values()
+                    if r["Properties"]["Principal"] == "sns.amazonaws.com"]
+    assert permission == {"FunctionName": LAMBDA_SUBSCRIBER, "Action": "lambda:InvokeFunction",
+                          "Principal": "sns.amazonaws.com", "SourceArn": {"Ref": "ErrorTopic"}}
+    reordered = json.loads(stack_template(replace(env_cfg, alerts=SUBSCRIBERS[::-1])))
+    assert set(resources_of(reordered, "AWS::SNS::Subscription")) == set(subscriptions)
+
+
+def test_alarm_email_keeps_its_subscription_id(env_cfg):
+    """Renaming the subscription would send a new confirmation e-mail."""
+    t = json.loads(stack_template(replace(env_cfg, alarm_email="ops@corp.net",
+                                          alerts=(("email", "ops@corp.net"),))))
+    assert props(t, "ErrorTopicEmailSubscription")["Endpoint"] == "ops@corp.net"
+
+
+def test_committed_example_alerts(config):
+    """dev opts out explicitly; prod has a (placeholder) subscriber."""
+    assert config.env("dev").alerts == ()
+    assert config.env("prod").alerts == (("email", "alerts@example.com"),)
+    assert any("alerts@example.com" in note and "replace" in note for note in config.notes)
 
 
 def test_api_is_regional_with_two_proxy_routes(template):
