@@ -14,7 +14,7 @@ from pathlib import Path
 from infragen.artifact_bucket import bucket_exists, recovery_hint
 from infragen.config import EnvConfig
 from infragen.console import Console
-from infragen.deploy import account, stacks
+from infragen.deploy import account, quotas, stacks
 from infragen.deploy.aws_errors import aws_errors
 from infragen.deploy.flow import DeployOutcome, DeployRequest, deploy_template
 from infragen.deploy.stack_status import State
@@ -211,6 +211,7 @@ def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, conso
         """Only when something changes: lint, bootstrap, upload."""
         lint_gate(rendered, f"{cfg.env}.json (rendered)", clients.target.region,
                   root / STATE_DIR, console)
+        quotas.preflight(clients, rendered, deployed, console)  # before anything is created
         bucket = ensure_bootstrap(clients, cfg, console, options)
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
         uploaded = upload_all(clients.s3, bucket, artifacts, console)

@@ -182,6 +182,14 @@ class Clients:
     def sns(self):
         return self._client("sns")
 
+    @cached_property
+    def lambda_(self):
+        return self._client("lambda")
+
+    @cached_property
+    def service_quotas(self):
+        return self._client("service-quotas")
+
     def _client(self, service: str):
         limits = self.target.limits
         config = Config(

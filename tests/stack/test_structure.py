@@ -128,7 +128,7 @@ def test_function_runs_as_specified(template, env_cfg, name, stem):
     assert [s["Ref"] for s in fn["VpcConfig"]["SubnetIds"]] == ["PrivateSubnet1", "PrivateSubnet2"]
     assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}]
     assert fn["LoggingConfig"] == {"LogGroup": {"Ref": f"{stem}LogGroup"}}
-    assert fn["ReservedConcurrentExecutions"] == cfg.reserved_concurrency
+    assert fn.get("ReservedConcurrentExecutions") == cfg.reserved_concurrency
     assert fn["TracingConfig"]["Mode"] == ("Active" if env_cfg.tracing else "PassThrough")
     assert fn["Role"] == {"Fn::GetAtt": [f"{stem}Role", "Arn"]}
     variables = fn["Environment"]["Variables"]
