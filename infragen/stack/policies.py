@@ -9,13 +9,13 @@ from awacs import dynamodb, ec2, kms, logs, sns, ssm, xray
 from awacs.aws import (
     Action,
     Allow,
-    ArnLike,
     Condition,
     Deny,
     Policy,
     Principal,
     Statement,
     StringEquals,
+    StringLike,
 )
 from awacs.sts import AssumeRole
 from troposphere import AWSHelperFn, Sub
@@ -174,5 +174,9 @@ def deny_insecure_transport_statement(service: str, resources: list) -> Statemen
 
 
 def log_group_condition(arn_patterns: list[str]) -> Condition:
-    return Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", arn_patterns))
+    """CloudWatch Logs encrypts with the context {"aws:logs:arn": <log group ARN>} ("Encrypt log
+    data in CloudWatch Logs using AWS KMS"). Its example matches it with ArnLike, but encryption-
+    context keys are typed String (Service Authorization Reference, AWS KMS condition keys), so
+    the String operator is used: StringLike matches the same ARN patterns."""
+    return Condition(StringLike("kms:EncryptionContext:aws:logs:arn", arn_patterns))
 

@@ -138,15 +138,16 @@ def test_no_grant_is_ineffective(template, bootstrap):
                 f"{logical_id}: {action} takes only Resource '*'; on {s['Resource']} it grants nothing")
 
 
-# The condition operator AWS documents for each condition key our policies use. Encryption-context
-# keys are strings (AWS KMS Developer Guide, "kms:EncryptionContext:context-key"); CloudWatch Logs
-# documents ArnLike/ArnEquals for its aws:logs:arn context ("Encrypt log data in CloudWatch Logs
-# using AWS KMS"); aws:SourceArn is an ARN key, aws:SourceAccount and kms:ViaService strings.
+# The condition operator for each condition key our policies use, by the key's type in the Service
+# Authorization Reference: encryption-context keys are strings (AWS KMS Developer Guide,
+# "kms:EncryptionContext:context-key"), CloudWatch Logs' aws:logs:arn context included (its own
+# example uses ArnLike; parliament reports that as MISMATCHED_TYPE); aws:SourceArn is an ARN key,
+# aws:SourceAccount and kms:ViaService strings.
 DOCUMENTED_OPERATORS = {
     "kms:ViaService": {"StringEquals"},
     "kms:EncryptionContext:PARAMETER_ARN": {"StringEquals", "StringLike"},
     "kms:EncryptionContext:aws:dynamodb:tableName": {"StringEquals"},
-    "kms:EncryptionContext:aws:logs:arn": {"ArnLike", "ArnEquals"},
+    "kms:EncryptionContext:aws:logs:arn": {"StringLike", "StringEquals"},
     "aws:SourceAccount": {"StringEquals"},
     "aws:SourceArn": {"ArnLike", "ArnEquals"},
     "aws:SecureTransport": {"StringEquals", "Bool"},
@@ -171,3 +172,17 @@ def test_function_roles_use_the_key_only_through_a_service(template):
             if any(a.startswith("kms:") for a in as_list(s["Action"])):
                 assert s["Condition"]["StringEquals"]["kms:ViaService"], s
                 assert "LambdaFunctionName" not in json.dumps(s)
+
+
+
+def test_no_statement_conditions_an_action_on_a_key_its_requests_lack(template):
+    """A condition on an encryption-context key never matches an action whose request has no
+    context (DescribeKey, CreateGrant…): the grant is silently void (parliament:
+    UNKNOWN_CONDITION_FOR_ACTION)."""
+    with_context = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                    "kms:GenerateDataKey", "kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*"}
+    for logical_id, _, doc in all_policy_documents(template):
+        for s in doc["Statement"]:
+            if "kms:EncryptionContext" in json.dumps(s.get("Condition", {})):
+                assert set(as_list(s["Action"])) <= with_context, (logical_id, s["Action"])

@@ -35,7 +35,9 @@ def test_kms_key_rotates_has_alias_and_narrow_service_grants(template, env_cfg):
     assert statements["AccountAdministers"]["Principal"]["AWS"] == [
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"]
     logs = statements["LogsEncryptThisStacksLogGroups"]
-    allowed = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    allowed = logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
+    # DescribeKey carries no encryption context: under this condition it would grant nothing
+    assert "kms:DescribeKey" not in logs["Action"]
     assert all(f"/infragen/{env_cfg.stack_name}/" in a or "API-Gateway-Execution-Logs_${RestApi}" in a
                for a in allowed)
     alarms = statements["AlarmsPublishToEncryptedTopic"]
