@@ -229,6 +229,21 @@ def destroy(config_path, env_name, yes, include_bootstrap, wait_timeout, target_
 @cli.command()
 @CONFIG_OPTION
 @ENV_OPTION
+@click.option("--older-than", "older_than", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Keep unreferenced artifacts younger than this many days.")
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@target_options
+@reports_errors
+def prune(config_path, env_name, older_than, yes, target_flags):
+    """Delete artifacts that no deployed environment's stack references, after showing them."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.prune(config_path, env_name, older_than, yes, target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @REPLACE_FAILED_OPTION
 @wait_option(1800)

@@ -331,3 +331,35 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
         upload_all(clients.s3, bucket, artifacts, console)
     return EXIT_OK
+
+
+def prune(config_path: Path, env_name: str | None, older_than_days: float, yes: bool,
+          target_flags: dict) -> int:
+    """Show the artifacts no deployed environment references, then delete them (with consent)."""
+    from infragen import prune as pruning
+    from infragen.config import load_config
+    from infragen.deployment import deployed_artifact_bucket
+
+    cfg = load_env(config_path, env_name)
+    console = Console(assume_yes=yes)
+    with console.reporting_changes(), target_clients(cfg, config_path, console, target_flags) as clients:
+        bucket = deployed_artifact_bucket(clients.cloudformation, cfg)
+        if not bucket:
+            console.echo(f"The artifact stack {cfg.bootstrap_stack} is not deployed: nothing to prune.")
+            return EXIT_OK
+        keep = pruning.referenced_keys(clients.cloudformation, load_config(config_path), cfg)
+        doomed = pruning.candidates(clients.s3, bucket, cfg.artifact_prefix, keep, older_than_days)
+        if not doomed:
+            console.echo(f"Nothing to prune in s3://{bucket}/{cfg.artifact_prefix}/ ({len(keep)} "
+                         f"referenced object(s) kept, none unreferenced older than "
+                         f"{older_than_days:g} days).")
+            return EXIT_OK
+        for c in doomed:
+            console.echo(f"  {c.key} ({c.size:,} bytes, {c.last_modified:%Y-%m-%d})")
+        console.confirm(f"Delete these {len(doomed)} object version(s), which no deployed "
+                        f"environment references, from s3://{bucket}?",
+                        refuse_hint="nothing was deleted; pass --yes to delete without asking")
+        pruning.delete(clients.s3, bucket, doomed, console)
+    console.echo(f"Deleted {len(doomed)} object version(s) "
+                 f"({sum(c.size for c in doomed):,} bytes) from s3://{bucket}.")
+    return EXIT_OK
