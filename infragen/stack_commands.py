@@ -220,7 +220,8 @@ def _code_status(clients, cfg, deployed, physical: dict | None, local: dict) -> 
 
 
 def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstrap: bool,
-            wait_timeout: float, target_flags: dict) -> int:
+            wait_timeout: float, target_flags: dict, delete_secrets: bool = False) -> int:
+    from infragen import secrets
     from infragen.deploy.flow import destroy as destroy_stack
 
     cfg = load_env(config_path, env_name)
@@ -231,7 +232,14 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
         if clients.target.kind == "aws":
             console.warn("Lambda functions in a VPC leave network interfaces that AWS releases "
                          "slowly: deleting this stack can take 20-40 minutes.")
+        kept = secrets.existing_parameters(clients.ssm, cfg)
         destroy_stack(clients.cloudformation, cfg.stack_name, console, wait_timeout)
+        if kept and delete_secrets:
+            gone = secrets.delete_secrets(clients.ssm, kept)
+            console.record(f"deleted {len(gone)} SecureString parameter(s)")
+            console.echo(f"Deleted the SecureString parameter(s): {', '.join(gone)}.")
+        elif kept:
+            console.warn(secrets.orphaned_secrets_notice(cfg, kept))
         if include_bootstrap:
             _destroy_bootstrap(clients, cfg, console, wait_timeout)
         else:
