@@ -89,8 +89,9 @@ def ensure_bootstrap(clients, cfg: EnvConfig, console: Console, options: DeployO
         if bucket and not bucket_exists(clients.s3, bucket):
             _recreate_bootstrap(cfn, deployed, bucket, console, options)
             deployed = None
-    parameters = account.bootstrap_parameters(clients, cfg, stack_resolver(cfn, cfg.bootstrap_stack)
-                                              if deployed else lambda _: None, console)
+    parameters = account.bootstrap_parameters(
+        clients, cfg, stack_resolver(cfn, cfg.bootstrap_stack)
+        if deployed and deployed.state is State.READY else lambda _: None, console)
     request = DeployRequest(
         stack_name=cfg.bootstrap_stack, template_body=bootstrap_template(cfg.bootstrap),
         parameters=parameters, tags={"infragen:stack": cfg.bootstrap_stack},
