@@ -35,6 +35,17 @@ DLQ_SKIP = {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": (
     "OnFailure destination, which supersedes a dead-letter queue.")}]}}
 
 
+def _checkov_skips(cfg: EnvConfig, fn: FunctionConfig) -> dict:
+    """The DLQ skip, and the concurrency-limit skip when infragen.toml reserves none."""
+    skips = list(DLQ_SKIP["checkov"]["skip"])
+    if fn.reserved_concurrency is None:
+        skips.append({"id": "CKV_AWS_115", "comment": (
+            f"No reserved concurrency by choice ([env.{cfg.env}] functions.{fn.name} sets none): a "
+            "reservation is taken from the account's unreserved pool, which AWS keeps at 100 or "
+            "more; the deploy checks it before creating anything (README, Quotas).")})
+    return {"checkov": {"skip": skips}}
+
+
 DESCRIPTION_LIMIT = 256  # characters Lambda accepts in a description
 
 
@@ -126,7 +137,7 @@ def add_function(t: Template, cfg: EnvConfig, fn: FunctionConfig, *, network: Ne
         # (AWS CloudFormation User Guide, "DependsOn attribute": CloudFormation orders creation
         # only by references; a dependency without one must be declared).
         DependsOn=list(network.private_egress),
-        Metadata=DLQ_SKIP,
+        Metadata=_checkov_skips(cfg, fn),
     ))
     t.add_resource(awslambda.EventInvokeConfig(
         f"{stem}AsyncFailures",

@@ -395,3 +395,15 @@ def test_functions_wait_for_the_private_subnets_egress(template):
         subnets = {s["Ref"] for s in function["Properties"]["VpcConfig"]["SubnetIds"]}
         assert subnets == {"PrivateSubnet1", "PrivateSubnet2"}
         assert set(as_list(function.get("DependsOn", []))) == egress, logical_id
+
+
+@pytest.mark.parametrize("name,stem", FUNCTIONS.items())
+def test_concurrency_limit_skip_only_without_a_reservation(env_cfg, name, stem):
+    """checkov's CKV_AWS_115 is skipped, with its reason, exactly when no reservation is set."""
+    for reserved in (None, 0, 7):
+        fn = replace(env_cfg.function(name), reserved_concurrency=reserved)
+        cfg = replace(env_cfg, functions=tuple(fn if f.name == name else f for f in env_cfg.functions))
+        function = json.loads(stack_template(cfg))["Resources"][f"{stem}Function"]
+        ids = [s["id"] for s in function["Metadata"]["checkov"]["skip"]]
+        assert ids == (["CKV_AWS_116", "CKV_AWS_115"] if reserved is None else ["CKV_AWS_116"])
+        assert function["Properties"].get("ReservedConcurrentExecutions") == reserved
