@@ -228,15 +228,33 @@ def status(config_path, env_name, target_flags):
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
 @click.option("--include-bootstrap", is_flag=True,
               help="Also empty and delete the artifact bucket stack.")
+@click.option("--delete-secrets", is_flag=True,
+              help="Also delete the SecureString parameters the functions read (unreadable once "
+                   "the stack's key is deleted).")
 @wait_option(3600)  # VPC Lambdas' network interfaces can hold a delete for 20-40 minutes
 @target_options
 @reports_errors
-def destroy(config_path, env_name, yes, include_bootstrap, wait_timeout, target_flags):
+def destroy(config_path, env_name, yes, include_bootstrap, delete_secrets, wait_timeout, target_flags):
     """Delete the stack (the artifact bucket is kept unless asked)."""
     from infragen import stack_commands
 
     sys.exit(stack_commands.destroy(config_path, env_name, yes, include_bootstrap, wait_timeout,
-                                    target_flags))
+                                    target_flags, delete_secrets))
+
+
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@click.option("--older-than", "older_than", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Keep unreferenced artifacts younger than this many days.")
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@target_options
+@reports_errors
+def prune(config_path, env_name, older_than, yes, target_flags):
+    """Delete artifacts that no deployed environment's stack references, after showing them."""
+    from infragen import stack_commands
+
+    sys.exit(stack_commands.prune(config_path, env_name, older_than, yes, target_flags))
 
 
 @cli.command()

@@ -11,7 +11,7 @@ import ipaddress
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -97,6 +97,18 @@ class FunctionConfig:
 
 
 @dataclass(frozen=True)
+class BootstrapSettings:
+    """What the bootstrap stack (one per account and region) builds besides the artifact bucket.
+
+    Derived from every environment that shares the bootstrap stack, so deploying one environment
+    never undoes what another set: the API Gateway account setting is on when they manage it, and
+    `/aws/apigateway/welcome` keeps logs as long as the longest-keeping of them.
+    """
+    manage_api_gateway_account: bool = True
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     env: str
     stack_name: str
@@ -117,6 +129,9 @@ class EnvConfig:
     functions: tuple[FunctionConfig, ...]
     tables: tuple[TableConfig, ...] = ()
     shared_packages: tuple[str, ...] = DEFAULT_SHARED_PACKAGES
+    bootstrap: BootstrapSettings = BootstrapSettings()
+    # (protocol, endpoint) subscribed to the error topic; empty only with `alerts = "none"`
+    alerts: tuple[tuple[str, str], ...] = ()
 
     def function(self, name: str) -> FunctionConfig:
         for fn in self.functions:
@@ -297,6 +312,41 @@ def _access(value: list) -> str | None:
     return None
 
 
+# Alert subscribers of the error topic, by the SNS protocol each endpoint form means (Amazon SNS
+# Developer Guide, "Subscribe": email, https, sqs and lambda endpoints).
+ALERTS_NONE = "none"
+_ALERT_FORMS = (
+    ("email", re.compile(r"[^@\s:/]+@[^@\s]+\.[^@\s]+")),
+    ("https", re.compile(r"https://[^\s/]+(/\S*)?")),
+    ("sqs", re.compile(r"arn:aws[-a-z]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")),
+    ("lambda", re.compile(r"arn:aws[-a-z]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+                          r"(:[A-Za-z0-9_$-]{1,128})?")),
+)
+ALERTS_ALLOWED = (f'"{ALERTS_NONE}" (alerts go nowhere: a throwaway environment) or a list of '
+                  "e-mail addresses, https:// URLs, SQS queue ARNs and Lambda function ARNs")
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): mail to them reaches nobody.
+_RESERVED_MAIL = re.compile(r".*@(.+\.)?(example\.(com|net|org)|example|invalid|test|localhost)$",
+                            re.IGNORECASE)
+
+
+def alert_protocol(endpoint: str) -> str | None:
+    """The SNS protocol of one `alerts` entry, or None when it is none of the accepted forms."""
+    return next((protocol for protocol, form in _ALERT_FORMS if form.fullmatch(endpoint)), None)
+
+
+def _alerts(value: Any) -> str | None:
+    if isinstance(value, str):
+        return None if value == ALERTS_NONE else ALERTS_ALLOWED
+    if not all(isinstance(e, str) for e in value) or len(set(value)) != len(value):
+        return ALERTS_ALLOWED + ", each once"
+    for endpoint in value:
+        if endpoint.startswith("http://"):
+            return ALERTS_ALLOWED + f" ({endpoint!r}: SNS would send alerts in clear text; use https://)"
+        if alert_protocol(endpoint) is None:
+            return ALERTS_ALLOWED + f" ({endpoint!r} is none of these)"
+    return None
+
+
 # Names become parts of other names; the pattern bounds the name as written, and the function
 # names (<stack>-<function>) are checked once {env} is filled in.
 _STACK_NAME = r"[a-zA-Z]([-a-zA-Z0-9]|\{env\}){0,40}"
@@ -310,6 +360,7 @@ STACK_RULES: dict[str, tuple[type, Check]] = {
     "nat_gateways": (int, _between(1, 2)),
     "log_retention_days": (int, _one_of(*RETENTION_DAYS)),
     "alarm_email": (str, _matches(r"|[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address or ''")),
+    "alerts": ((str, list), _alerts),
     "log_level": (str, _one_of("DEBUG", "INFO", "WARNING", "ERROR")),
     "tracing": (bool, _any),
     "api_auth": (str, _one_of(*API_AUTH_MODES)),
@@ -322,7 +373,7 @@ STACK_RULES: dict[str, tuple[type, Check]] = {
     "artifact_prefix": (str, _matches(r"[a-z0-9][a-z0-9-]{0,62}", "lower-case letters, digits, '-'")),
     "shared_packages": (list, _strings),
 }
-STACK_DEFAULTS = {"shared_packages": list(DEFAULT_SHARED_PACKAGES)}
+STACK_DEFAULTS = {"shared_packages": list(DEFAULT_SHARED_PACKAGES), "alerts": []}
 FUNCTION_RULES: dict[str, tuple[type, Check]] = {
     "source": (str, _matches(r"[A-Za-z0-9_.\-/]+", "a folder of the project such as 'lambda_src/orders'")),
     "handler": (str, _matches(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+",
@@ -352,9 +403,10 @@ TABLE_RULES: dict[str, tuple[type, Check]] = {
 }
 
 
-def _type_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-            dict: "a table"}[kind]
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+             dict: "a table"}
+    return " or ".join(names[k] for k in kind) if isinstance(kind, tuple) else names[kind]
 
 
 class _Validator:
@@ -432,6 +484,7 @@ def parse_config(raw: dict, path: Path) -> Config:
         where = {key: f"env.{env}" if key in overrides else "stack" for key in merged}
         envs.append(_env_config(v, root, env, merged, where, functions, fn_overrides, tables))
     _check_distinct_stacks(v, envs, envs_raw)
+    envs = _with_bootstrap_settings(v, envs, envs_raw)
     fns = [fn for cfg in envs for fn in cfg.functions]
     notes = {f"function {fn.name} has no route and no schedule: it runs only when invoked by other "
              f"means (another service, the console, the SDK)"
@@ -439,6 +492,10 @@ def parse_config(raw: dict, path: Path) -> Config:
     notes |= {f"function {fn.name} has a body_schema but no POST, PUT or PATCH route: API Gateway "
               f"checks no body against it" for fn in fns
               if fn.body_schema and not any(r.carries_body for r in fn.routes)}
+    notes |= {f"environment {cfg.env}: alerts go to {endpoint}, a reserved example domain that "
+              f"receives no mail: replace it with a real address" for cfg in envs
+              for protocol, endpoint in cfg.alerts
+              if protocol == "email" and _RESERVED_MAIL.fullmatch(endpoint)}
     return Config(path=path, envs=tuple(envs), notes=tuple(sorted(notes)))
 
 
@@ -545,7 +602,9 @@ def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, f
     return EnvConfig(
         env=env,
         **{key: stack[key] for key in STACK_RULES if key not in {"stack_name", "bootstrap_stack",
-                                                                "open_routes", "shared_packages"}},
+                                                                "open_routes", "shared_packages",
+                                                                "alerts"}},
+        alerts=_alert_subscriptions(v, env, stack, where),
         stack_name=stack_name,
         bootstrap_stack=fill(stack["bootstrap_stack"]),
         open_routes=tuple(stack["open_routes"]),
@@ -554,6 +613,26 @@ def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, f
         functions=tuple(fns),
         tables=tables,
     )
+
+
+def _alert_subscriptions(v: _Validator, env: str, stack: dict, where: dict) -> tuple[tuple[str, str], ...]:
+    """Who receives the error topic: `alerts` plus `alarm_email`; nobody is an error unless
+    the environment says `alerts = "none"`."""
+    alerts = stack["alerts"]
+    if alerts == ALERTS_NONE:
+        if stack["alarm_email"]:
+            raise v.fail(f"{where['alerts']}.alerts", alerts,
+                         f"a list (alarm_email = {stack['alarm_email']!r} subscribes someone)")
+        return ()
+    endpoints = list(alerts) + ([stack["alarm_email"]] if stack["alarm_email"] not in ("", *alerts) else [])
+    if not endpoints:
+        raise ConfigError(
+            f"{v.path}: environment {env!r} has no alert subscriber: every alarm, failed "
+            f"asynchronous invocation and handler alert would be published to its error topic "
+            f"and reach nobody",
+            hint=f'set alerts = ["you@your-domain", "https://…", "arn:aws:sqs:…"] in [env.{env}] '
+                 f'(or [stack]), or alerts = "none" if nobody needs to know (a throwaway environment)')
+    return tuple((alert_protocol(e), e) for e in endpoints)
 
 
 def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict, override: dict,
@@ -672,6 +751,40 @@ def _check_routes(v: _Validator, fns: list[FunctionConfig], key: Callable[[str],
         raise v.fail(key(owners[route]), route.key,
                      f"the path parameter {first} other routes use under {parent}, not {second} "
                      f"(API Gateway allows one path parameter per level)")
+
+
+def _with_bootstrap_settings(v: _Validator, envs: list[EnvConfig], envs_raw: dict) -> list[EnvConfig]:
+    """Each environment carries the settings of its bootstrap stack, agreed by all its users.
+
+    The API Gateway CloudWatch role is an account-and-region setting: environments sharing a
+    bootstrap stack must agree whether it is managed, and two bootstrap stacks in one region must
+    not both manage it (the last deploy would win, as before issue 9).
+    """
+    def where(cfg: EnvConfig, key: str) -> str:
+        return f"env.{cfg.env}.{key}" if key in envs_raw[cfg.env] else f"stack.{key}"
+
+    settings: dict[str, BootstrapSettings] = {}
+    first: dict[str, EnvConfig] = {}
+    for cfg in envs:
+        known = first.setdefault(cfg.bootstrap_stack, cfg)
+        if known.manage_api_gateway_account != cfg.manage_api_gateway_account:
+            raise v.fail(where(cfg, "manage_api_gateway_account"), cfg.manage_api_gateway_account,
+                         f"{known.manage_api_gateway_account} as in environment {known.env!r}: both "
+                         f"use the bootstrap stack {cfg.bootstrap_stack!r}, which holds the "
+                         f"account-and-region API Gateway setting (set it once, in [stack])")
+        days = max(cfg.log_retention_days, settings[cfg.bootstrap_stack].log_retention_days
+                   if cfg.bootstrap_stack in settings else 0)
+        settings[cfg.bootstrap_stack] = BootstrapSettings(cfg.manage_api_gateway_account, days)
+    managers: dict[str, EnvConfig] = {}
+    for cfg in envs:
+        if cfg.manage_api_gateway_account:
+            other = managers.setdefault(cfg.region, cfg)
+            if other.bootstrap_stack != cfg.bootstrap_stack:
+                raise v.fail(where(cfg, "manage_api_gateway_account"), True,
+                             f"false: environment {other.env!r} already manages the API Gateway "
+                             f"account setting of {cfg.region} through bootstrap stack "
+                             f"{other.bootstrap_stack!r}, and there is one per account and region")
+    return [replace(cfg, bootstrap=settings[cfg.bootstrap_stack]) for cfg in envs]
 
 
 def _check_distinct_stacks(v: _Validator, envs: list[EnvConfig], envs_raw: dict) -> None:

@@ -14,12 +14,13 @@ from pathlib import Path
 from infragen.artifact_bucket import bucket_exists, recovery_hint
 from infragen.config import EnvConfig
 from infragen.console import Console
-from infragen.deploy import stacks
+from infragen.deploy import account, quotas, stacks
 from infragen.deploy.aws_errors import aws_errors
 from infragen.deploy.flow import DeployOutcome, DeployRequest, deploy_template
 from infragen.deploy.stack_status import State
 from infragen.errors import AwsError, UsageError
 from infragen.artifacts import build_artifacts
+from infragen.function_env import stack_resolver
 from infragen.package import Artifact, upload_all
 from infragen.project import STATE_DIR
 from infragen.render import bootstrap_template
@@ -64,11 +65,19 @@ def ensure_bootstrap(clients, cfg: EnvConfig, console: Console, options: DeployO
         if bucket and not bucket_exists(clients.s3, bucket):
             _recreate_bootstrap(cfn, deployed, bucket, console, options)
             deployed = None
-    outcome = deploy_template(cfn, DeployRequest(
-        stack_name=cfg.bootstrap_stack, template_body=bootstrap_template(),
-        tags={"infragen:stack": cfg.bootstrap_stack}, replace_failed=options.replace_failed,
-        wait_timeout_s=options.wait_timeout_s, poll_interval_s=options.poll_interval_s,
-    ), console, deployed=deployed)
+    parameters = account.bootstrap_parameters(
+        clients, cfg, stack_resolver(cfn, cfg.bootstrap_stack)
+        if deployed and deployed.state is State.READY else lambda _: None, console)
+    request = DeployRequest(
+        stack_name=cfg.bootstrap_stack, template_body=bootstrap_template(cfg.bootstrap),
+        parameters=parameters, tags={"infragen:stack": cfg.bootstrap_stack},
+        replace_failed=options.replace_failed, wait_timeout_s=options.wait_timeout_s,
+        poll_interval_s=options.poll_interval_s)
+    outcome = deploy_template(cfn, request, console, deployed=deployed)
+    again = account.second_pass(cfn, cfg, parameters, console)
+    if again:  # the role exists now: set the account to it
+        outcome = deploy_template(cfn, replace(request, parameters=again),
+                                  replace(console, assume_yes=True))
     bucket = outcome.outputs.get(ARTIFACT_BUCKET_RESOURCE if outcome.outputs_are_resources
                                  else ARTIFACT_BUCKET_OUTPUT)
     if not bucket:
@@ -176,7 +185,8 @@ def deploy_environment(clients, cfg: EnvConfig, rendered: str, root: Path, conso
     request = deploy_request(cfg, rendered, artifacts, deployed, options)
 
     def prepare(request: DeployRequest) -> DeployRequest:
-        """Only when something changes: lint while the bootstrap and uploads run, then enforce it."""
+        """Only when something changes: quotas, then lint while the bootstrap and uploads run."""
+        quotas.preflight(clients, rendered, deployed, console)  # before anything is created
         lint_verdict = start_lint_gate(rendered, f"{cfg.env}.json (rendered)", clients.target.region,
                                        root / STATE_DIR, console)
         bucket = ensure_bootstrap(clients, cfg, console, options)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from infragen.config import Config, EnvConfig
+from infragen.config import BootstrapSettings, Config, EnvConfig
 
 TEMPLATES_DIR = Path("templates_out")
 BOOTSTRAP_FILE = "bootstrap.json"
@@ -30,16 +30,20 @@ def to_json(template_dict: dict) -> str:
 def stack_template(cfg: EnvConfig) -> str:
     from infragen.stack.main import build_stack
 
-    bootstrap_sha256 = hashlib.sha256(bootstrap_template().encode()).hexdigest()
+    bootstrap_sha256 = hashlib.sha256(bootstrap_template(cfg.bootstrap).encode()).hexdigest()
     return to_json(build_stack(cfg, bootstrap_sha256).to_dict())
 
 
 @functools.cache
-def bootstrap_template() -> str:
-    """Built once per process: every stack template records its hash, and render writes it."""
+def bootstrap_template(settings: BootstrapSettings = BootstrapSettings()) -> str:
+    """Built once per process and settings: every stack template records its hash, render writes it.
+
+    The settings come from every environment sharing the bootstrap stack (EnvConfig.bootstrap),
+    so all environments of a project render, record and deploy the same bootstrap template.
+    """
     from infragen.stack.bootstrap import build_bootstrap
 
-    return to_json(build_bootstrap().to_dict())
+    return to_json(build_bootstrap(settings).to_dict())
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,18 @@ class RenderedFile:
 
 def render_files(config: Config, envs: list[str], out_dir: Path = TEMPLATES_DIR) -> list[RenderedFile]:
     files = [RenderedFile(out_dir / f"{env}.json", stack_template(config.env(env))) for env in envs]
-    files.append(RenderedFile(out_dir / BOOTSTRAP_FILE, bootstrap_template()))
+    files += bootstrap_files(config, out_dir)
     return files
+
+
+def bootstrap_files(config: Config, out_dir: Path) -> list[RenderedFile]:
+    """`bootstrap.json`; one `bootstrap-<stack>.json` per bootstrap stack when environments use
+    bootstrap stacks whose settings differ. From every environment, whichever are rendered."""
+    by_stack = {cfg.bootstrap_stack: cfg.bootstrap for cfg in config.envs}
+    if len(set(by_stack.values())) == 1:
+        return [RenderedFile(out_dir / BOOTSTRAP_FILE, bootstrap_template(next(iter(by_stack.values()))))]
+    return [RenderedFile(out_dir / f"bootstrap-{name}.json", bootstrap_template(settings))
+            for name, settings in sorted(by_stack.items())]
 
 
 def unrendered_files(files: list[RenderedFile], out_dir: Path) -> list[Path]:

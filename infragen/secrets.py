@@ -91,3 +91,28 @@ def secret_status(ssm, cfg: EnvConfig) -> list[tuple[SecretSlot, str]]:
                 found.update({p["Name"]: p for p in page["Parameters"]})
     return [(s, f"set (v{found[s.parameter]['Version']}, {found[s.parameter]['Type']})"
              if s.parameter in found else "missing") for s in slots]
+
+
+def existing_parameters(ssm, cfg: EnvConfig) -> list[str]:
+    """The configured parameters that exist (names only; no value is read)."""
+    return [slot.parameter for slot, state in secret_status(ssm, cfg) if state != "missing"]
+
+
+def orphaned_secrets_notice(cfg: EnvConfig, names: list[str]) -> str:
+    """What `destroy` says about secrets it keeps: the stack's key is scheduled for deletion, after
+    which a SecureString written with it cannot be decrypted (AWS KMS Developer Guide, "Deleting
+    AWS KMS keys": data encrypted under a deleted key is unrecoverable)."""
+    return (f"{len(names)} SecureString parameter(s) of {cfg.stack_name} stay: {', '.join(names)}. "
+            f"They were encrypted with the stack's KMS key, which the deletion schedules for deletion "
+            f"(30-day waiting period): after that they cannot be decrypted, and a new stack's key "
+            f"cannot read them either. Delete them with --delete-secrets, or set them again "
+            f"(`infragen secrets set`) after the next deploy.")
+
+
+def delete_secrets(ssm, names: list[str]) -> list[str]:
+    """Delete these parameters; return the names SSM reported deleted."""
+    deleted: list[str] = []
+    with aws_errors("Deleting the stack's SecureString parameters"):
+        for start in range(0, len(names), 10):  # DeleteParameters takes at most 10 names
+            deleted += ssm.delete_parameters(Names=names[start:start + 10])["DeletedParameters"]
+    return deleted

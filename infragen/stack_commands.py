@@ -141,6 +141,7 @@ def diff(config_path: Path, env_name: str | None, target_flags: dict,
 
 def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
     """Stack status, recent events, outputs, and which code is live."""
+    from infragen import alerts
     from infragen.deploy import stacks
     from infragen.deploy.aws_errors import aws_errors
     from infragen.deploy.watch import format_event
@@ -168,8 +169,13 @@ def status(config_path: Path, env_name: str | None, target_flags: dict) -> int:
         _show_outputs(console, template, outputs, are_resources, clients.target.region)
         code_lines = _code_status(clients, cfg, deployed, outputs if are_resources else None,
                                   build_artifacts(cfg, project_root(config_path)))
+        topic = outputs.get("ErrorTopic" if are_resources else "ErrorTopicArn")
+        alert_lines = alerts.alert_lines(clients.sns, topic, cfg)
     console.echo("Code:")
     for line in code_lines:
+        console.echo(line)
+    console.echo("Alerts (error topic subscribers):")
+    for line in alert_lines:
         console.echo(line)
     return EXIT_OK
 
@@ -210,7 +216,8 @@ def _code_status(clients, cfg, deployed, physical: dict | None, local: dict) -> 
 
 
 def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstrap: bool,
-            wait_timeout: float, target_flags: dict) -> int:
+            wait_timeout: float, target_flags: dict, delete_secrets: bool = False) -> int:
+    from infragen import secrets
     from infragen.deploy.flow import destroy as destroy_stack
 
     cfg = load_env(config_path, env_name)
@@ -224,7 +231,14 @@ def destroy(config_path: Path, env_name: str | None, yes: bool, include_bootstra
         for logical_id, kind, physical in _retained_resources(clients.cloudformation, cfg.stack_name):
             console.echo(f"Kept after the delete (DeletionPolicy Retain; infragen never deletes data): "
                          f"{kind} {physical or logical_id} ({logical_id})")
+        kept = secrets.existing_parameters(clients.ssm, cfg)
         destroy_stack(clients.cloudformation, cfg.stack_name, console, wait_timeout)
+        if kept and delete_secrets:
+            gone = secrets.delete_secrets(clients.ssm, kept)
+            console.record(f"deleted {len(gone)} SecureString parameter(s)")
+            console.echo(f"Deleted the SecureString parameter(s): {', '.join(gone)}.")
+        elif kept:
+            console.warn(secrets.orphaned_secrets_notice(cfg, kept))
         if include_bootstrap:
             _destroy_bootstrap(clients, cfg, console, wait_timeout)
         else:
@@ -342,4 +356,36 @@ def package(config_path: Path, env_name: str | None, out_dir: Path | None,
                              hint="run `infragen bootstrap` (or `infragen deploy`) first")
         console.echo(f"Packaging to s3://{bucket}/{cfg.artifact_prefix}/")
         upload_all(clients.s3, bucket, artifacts, console)
+    return EXIT_OK
+
+
+def prune(config_path: Path, env_name: str | None, older_than_days: float, yes: bool,
+          target_flags: dict) -> int:
+    """Show the artifacts no deployed environment references, then delete them (with consent)."""
+    from infragen import prune as pruning
+    from infragen.config import load_config
+    from infragen.deployment import deployed_artifact_bucket
+
+    cfg = load_env(config_path, env_name)
+    console = Console(assume_yes=yes)
+    with console.reporting_changes(), target_clients(cfg, config_path, console, target_flags) as clients:
+        bucket = deployed_artifact_bucket(clients.cloudformation, cfg)
+        if not bucket:
+            console.echo(f"The artifact stack {cfg.bootstrap_stack} is not deployed: nothing to prune.")
+            return EXIT_OK
+        keep = pruning.referenced_keys(clients.cloudformation, load_config(config_path), cfg)
+        doomed = pruning.candidates(clients.s3, bucket, cfg.artifact_prefix, keep, older_than_days)
+        if not doomed:
+            console.echo(f"Nothing to prune in s3://{bucket}/{cfg.artifact_prefix}/ ({len(keep)} "
+                         f"referenced object(s) kept, none unreferenced older than "
+                         f"{older_than_days:g} days).")
+            return EXIT_OK
+        for c in doomed:
+            console.echo(f"  {c.key} ({c.size:,} bytes, {c.last_modified:%Y-%m-%d})")
+        console.confirm(f"Delete these {len(doomed)} object version(s), which no deployed "
+                        f"environment references, from s3://{bucket}?",
+                        refuse_hint="nothing was deleted; pass --yes to delete without asking")
+        pruning.delete(clients.s3, bucket, doomed, console)
+    console.echo(f"Deleted {len(doomed)} object version(s) "
+                 f"({sum(c.size for c in doomed):,} bytes) from s3://{bucket}.")
     return EXIT_OK

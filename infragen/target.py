@@ -144,6 +144,22 @@ class Clients:
     def sts(self):
         return self._client("sts")
 
+    @cached_property
+    def logs(self):
+        return self._client("logs")
+
+    @cached_property
+    def sns(self):
+        return self._client("sns")
+
+    @cached_property
+    def lambda_(self):
+        return self._client("lambda")
+
+    @cached_property
+    def service_quotas(self):
+        return self._client("service-quotas")
+
     def _client(self, service: str):
         limits = self.target.limits
         config = Config(

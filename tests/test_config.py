@@ -94,7 +94,7 @@ def test_invalid_toml_and_missing_file(tmp_path):
 
 
 def test_env_overrides_merge_over_defaults(tmp_path):
-    text = BASE + "\n[env.qa]\nnat_gateways = 2\n[env.qa.functions.hello]\nmemory = 1024\n"
+    text = BASE + "\n[env.qa]\nalerts = \"none\"\nnat_gateways = 2\n[env.qa.functions.hello]\nmemory = 1024\n"
     qa = load_config(project(tmp_path, text)).env("qa")
     assert qa.nat_gateways == 2 and qa.function("hello").memory == 1024
     assert qa.function("hello").timeout == 300 and qa.stack_name == "infragen-qa"

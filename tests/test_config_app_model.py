@@ -5,6 +5,7 @@ allowed, and nothing written. Every acceptance: the templates are written.
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from infragen.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "infragen.toml").read_text()
 HELLO = "[functions.hello]\n"
+# The example app's prod subscriber is a placeholder address, and every command says so.
+PLACEHOLDER_NOTE = ("environment prod: alerts go to alerts@example.com, a reserved example domain "
+                    "that receives no mail: replace it with a real address")
 HELLO_ROUTES = 'routes = ["GET /hello"]'
 
 
@@ -153,7 +157,7 @@ def test_open_routes_must_be_well_formed(app):
 def test_open_route_that_only_one_environment_declares_is_refused(app):
     text = BASE.replace("open_routes = []", 'open_routes = ["GET /hi"]')
     text += '\n[env.prod.functions.hello]\nroutes = ["GET /hello", "GET /hi"]\n'
-    text = text.replace("[env.prod.functions.hello]\nreserved_concurrency = 20\n", "")
+    text = re.sub(r"\[env.prod.functions.hello\]\nreserved_concurrency = 20 .*\n", "", text)
     app(text).refused("stack.open_routes", "GET /hi", "routes the functions declare")
 
 
@@ -575,10 +579,8 @@ def test_deeply_nested_toml_is_exit_2(app, text):
 # --- concurrency, notes, more functions -------------------------------------------------------
 
 def test_reserved_concurrency_zero_and_absent(app):
-    text = BASE.replace("reserved_concurrency = 5\nparameters = { greeting", "reserved_concurrency = 0\n"
-                        "parameters = { greeting", 1)
-    text = text.replace("reserved_concurrency = 5\nenvironment", "environment", 1)
-    resources = app(text).rendered()["Resources"]
+    """Optional (issue 9 #2): the example app's dev reserves none; 0 is a reservation of zero."""
+    resources = app(with_hello("reserved_concurrency = 0")).rendered()["Resources"]
     assert resources["HelloFunction"]["Properties"]["ReservedConcurrentExecutions"] == 0
     assert "ReservedConcurrentExecutions" not in resources["DataProcessorFunction"]["Properties"]
 
@@ -586,22 +588,25 @@ def test_reserved_concurrency_zero_and_absent(app):
 @pytest.mark.parametrize("value,allowed", [("-1", "0 to 1000"), ("1001", "0 to 1000"),
                                            ("true", "an integer"), ('"5"', "an integer")])
 def test_bad_reserved_concurrency_is_refused(app, value, allowed):
-    text = BASE.replace("reserved_concurrency = 5\nparameters", f"reserved_concurrency = {value}\nparameters")
-    app(text).refused("functions.hello.reserved_concurrency", json.loads(value), allowed)
+    app(with_hello(f"reserved_concurrency = {value}")).refused(
+        "functions.hello.reserved_concurrency", json.loads(value), allowed)
 
 
 def test_function_with_no_route_and_no_schedule_renders_with_a_note(app, tmp_path):
     rendered = app(BASE + add_function(tmp_path, "worker"))
     assert rendered.rendered()["Resources"]["WorkerFunction"]
     assert "note: function worker has no route and no schedule" in rendered.output
-    assert load_config(rendered.config).notes == (
+    notes = load_config(rendered.config).notes
+    assert [n for n in notes if n.startswith("function")] == [
         "function worker has no route and no schedule: it runs only when invoked by other means "
-        "(another service, the console, the SDK)",)
+        "(another service, the console, the SDK)"]
+    assert [n for n in notes if not n.startswith("function")] == [PLACEHOLDER_NOTE]
 
 
 def test_scheduled_function_without_routes_has_no_note(app, tmp_path):
     rendered = app(BASE + add_function(tmp_path, "nightly", 'schedule = "cron(0 3 * * ? *)"'))
-    assert rendered.rendered()["Resources"]["NightlySchedule"] and "note:" not in rendered.output
+    assert rendered.rendered()["Resources"]["NightlySchedule"]
+    assert rendered.output.count("note:") == 1 and f"note: {PLACEHOLDER_NOTE}" in rendered.output
 
 
 def test_third_function_with_its_own_folder_renders(app, tmp_path):
@@ -664,3 +669,90 @@ def test_open_route_an_environment_declares_itself_is_allowed(app):
     rendered = app(text)
     rendered.rendered()
     assert load_config(rendered.config).env("dev").open_routes == ("GET /hi",)
+
+
+# --- issue 9 #1: the bootstrap stack's account-and-region settings ---------------------------
+
+def test_environments_sharing_a_bootstrap_must_agree_on_the_api_gateway_account(app):
+    text = BASE.replace("[env.prod]\n", "[env.prod]\nmanage_api_gateway_account = false\n", 1)
+    rendered = app(text)
+    rendered.refused("env.prod.manage_api_gateway_account", False, "True as in environment 'dev'")
+    assert "infragen-bootstrap" in rendered.output
+
+
+def test_two_bootstrap_stacks_in_one_region_cannot_both_manage_the_account(app):
+    text = BASE.replace("[env.prod]\n", '[env.prod]\nbootstrap_stack = "other-bootstrap"\n', 1)
+    app(text).refused("stack.manage_api_gateway_account", True,
+                      "false: environment 'dev' already manages the API Gateway account setting")
+
+
+def test_bootstrap_settings_come_from_every_environment_sharing_it(app, tmp_path):
+    text = BASE.replace("[env.prod]\n", '[env.prod]\nbootstrap_stack = "other-bootstrap"\n'
+                                        "manage_api_gateway_account = false\n", 1)
+    text = text.replace("manage_api_gateway_account = true ", "manage_api_gateway_account = false", 1)
+    rendered = app(text)
+    assert rendered.result.exit_code == 0, rendered.output
+    config = load_config(rendered.config)
+    assert {cfg.bootstrap.manage_api_gateway_account for cfg in config.envs} == {False}
+    # dev keeps logs 30 days, but an environment's own retention decides its bootstrap's
+    assert config.env("dev").bootstrap.log_retention_days == 30
+    assert config.env("prod").bootstrap.log_retention_days == 365
+    assert not (rendered.out / "bootstrap.json").exists()
+    for name in ("infragen-bootstrap", "other-bootstrap"):
+        template = json.loads((rendered.out / f"bootstrap-{name}.json").read_text())
+        assert set(template["Resources"]) == {"ArtifactBucket", "ArtifactBucketPolicy"}
+
+
+def test_the_welcome_group_keeps_logs_as_long_as_the_longest_environment(app):
+    rendered = app(BASE)
+    assert rendered.result.exit_code == 0, rendered.output
+    bootstrap = json.loads((rendered.out / "bootstrap.json").read_text())
+    assert bootstrap["Resources"]["ApiGatewayWelcomeLogGroup"]["Properties"]["RetentionInDays"] == 365
+
+
+# --- issue 9 #3: alerts that reach nobody -----------------------------------------------------
+
+def test_an_environment_without_a_subscriber_is_refused(app):
+    rendered = app(BASE.replace('alerts = "none"                      # a throwaway', "# a throwaway"))
+    assert rendered.result.exit_code == 2, rendered.output
+    assert "environment 'dev' has no alert subscriber" in rendered.output
+    assert 'alerts = "none"' in rendered.output and not rendered.out.exists()
+
+
+def test_an_empty_alerts_list_is_no_opt_out(app):
+    rendered = app(BASE.replace('alerts = "none"  ', "alerts = []  ", 1))
+    assert rendered.result.exit_code == 2 and "has no alert subscriber" in rendered.output
+
+
+@pytest.mark.parametrize("value,why", [
+    ('"nobody"', "is not"),
+    ('["http://hooks.corp.net/x"]', "clear text; use https://"),
+    ('["ops@corp.net", "ops@corp.net"]', "each once"),
+    ('["arn:aws:sns:us-west-2:123456789012:other"]', "is none of these"),
+    ('["arn:aws:sqs:us-west-2:1234:short-account"]', "is none of these"),
+    ('["not an address"]', "is none of these"),
+    ("[1]", "each once"),
+    ("true", "a string or a list"),
+])
+def test_bad_alerts_are_refused(app, value, why):
+    rendered = app(BASE.replace('alerts = "none"  ', f"alerts = {value}  ", 1))
+    assert rendered.result.exit_code == 2, rendered.output
+    assert "env.dev.alerts = " in rendered.output and why in rendered.output, rendered.output
+    assert "Traceback" not in rendered.output and not rendered.out.exists()
+
+
+def test_none_with_an_alarm_email_is_a_contradiction(app):
+    text = BASE.replace('alarm_email = ""  ', 'alarm_email = "ops@corp.net"  ', 1)
+    rendered = app(text)
+    assert rendered.result.exit_code == 2 and "alarm_email = 'ops@corp.net' subscribes" in rendered.output
+
+
+def test_every_accepted_form_subscribes_with_its_protocol(app):
+    entries = ["ops@corp.net", "https://hooks.corp.net/alerts?team=1",
+               "arn:aws:sqs:us-west-2:123456789012:alerts.fifo",
+               "arn:aws:lambda:us-west-2:123456789012:function:pager:live"]
+    rendered = app(BASE.replace('alerts = "none"  ', f"alerts = {json.dumps(entries)}  ", 1))
+    resources = rendered.rendered()["Resources"]
+    got = sorted((r["Properties"]["Protocol"], r["Properties"]["Endpoint"]) for r in resources.values()
+                 if r["Type"] == "AWS::SNS::Subscription")
+    assert got == sorted(zip(["email", "https", "sqs", "lambda"], entries))

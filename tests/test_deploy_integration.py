@@ -208,8 +208,17 @@ def check_first_deploy(project, endpoint, aws_clients, api_log, lam) -> dict[str
     assert run.exit_code == 0, run.output
     assert "Stack infragen-bootstrap: CREATE_COMPLETE." in run.output
     assert "Stack infragen-dev: CREATE_COMPLETE." in run.output
-
-    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
+    # issue 9 #1: the bootstrap creates API Gateway's role first, then sets the account to it
+    assert "Stack infragen-bootstrap: UPDATE_COMPLETE." in run.output
+    assert run.output.index("infragen-bootstrap: CREATE_COMPLETE") < run.output.index(
+        "infragen-bootstrap: UPDATE_COMPLETE") < run.output.index("infragen-dev: CREATE_COMPLETE")
+    bootstrap = stack(aws_clients, BOOTSTRAP)
+    assert bootstrap["StackStatus"] == "UPDATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in bootstrap["Parameters"]} == {
+        "SetApiGatewayAccount": "true", "CreateWelcomeLogGroup": "true"}
+    listed = aws_clients.cloudformation.list_stack_resources(StackName=BOOTSTRAP)
+    assert {"ApiGatewayLoggingRole", "ApiGatewayWelcomeLogGroup"} <= {
+        r["LogicalResourceId"] for r in listed["StackResourceSummaries"]}
     assert stack(aws_clients, STACK)["StackStatus"] == "CREATE_COMPLETE"
 
     objects = bucket_objects(aws_clients)
@@ -234,6 +243,12 @@ def check_first_deploy(project, endpoint, aws_clients, api_log, lam) -> dict[str
 
     assert change_sets(aws_clients, BOOTSTRAP) == []
     assert change_sets(aws_clients, STACK) == []
+
+    # issue 9 #3: status says who the error topic reaches (dev opts out explicitly)
+    status = run_cli(api_log, "status", "--config", str(project), "--endpoint-url", endpoint)
+    assert status.exit_code == 0, status.output
+    assert "Alerts (error topic subscribers):" in status.output
+    assert 'nobody (alerts = "none")' in status.output
     return keys
 
 
@@ -370,7 +385,7 @@ def test_destroy_keeps_the_bootstrap_stack_unless_asked(project, moto_endpoint, 
     # error for a stack that is gone is reported as a warning, not a failure.
     assert gone.exit_code == 0, gone.output
     assert "Stack infragen-dev deleted." in gone.output
-    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
+    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "UPDATE_COMPLETE"  # role, then account
     assert len(bucket_objects(aws_clients)) == 2
 
     everything = run_cli(api_log, *base, "--yes", "--include-bootstrap")
@@ -394,7 +409,7 @@ def test_bootstrap_is_kept_while_another_environment_uses_it(project, moto_endpo
     assert "nothing was deleted" in run.output
     assert run.count("DeleteStack") == 0  # refused before the environment's own stack went
     assert stack(aws_clients, STACK)["StackStatus"] == "CREATE_COMPLETE"
-    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
+    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "UPDATE_COMPLETE"  # role, then account
     assert len(bucket_objects(aws_clients)) == 2
 
 

@@ -71,7 +71,7 @@ def test_a_deleted_artifact_bucket_is_detected_and_recreated_only_with_replace_f
     assert recreated.exit_code == 0, recreated.output
     assert f"Artifact bucket: {BUCKET}" in recreated.output
     assert _bucket_exists(aws_clients)
-    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
+    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "UPDATE_COMPLETE"  # role, then account
 
     # The next code change uploads into the recreated bucket.
     _edit_handler(project)
@@ -202,7 +202,7 @@ def test_declining_the_bootstrap_prompt_of_destroy_says_the_stack_was_deleted(
     assert result.exit_code == 4, result.output
     assert "nothing was changed" not in result.output
     assert "already changed: deleted stack infragen-dev" in result.output
-    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "CREATE_COMPLETE"
+    assert stack(aws_clients, BOOTSTRAP)["StackStatus"] == "UPDATE_COMPLETE"  # role, then account
 
 
 # --- L12: status compares the live code ---------------------------------------------------------------

@@ -25,7 +25,7 @@ def many_functions(tmp_path: Path, count: int) -> Path:
         tables.append(f'[functions.fn{i}]\nroutes = ["GET /items{i}/{{id}}"]\n')
     config = tmp_path / "infragen.toml"
     config.write_text(HEADER + "\n".join(tables)
-                      + "\n[env.dev]\n")
+                      + "\n[env.dev]\nalerts = \"none\"\n")
     return config
 
 

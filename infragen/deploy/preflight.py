@@ -3,6 +3,8 @@ replace a stack whose creation failed (only with consent), refuse a broken one."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from botocore.exceptions import ClientError
 
 from infragen.console import Console
@@ -56,6 +58,9 @@ def wait_until_settled(cfn, deployed: DeployedStack, console: Console, timing: T
         raise Interrupted(f"Stopped waiting for stack {deployed.name}; it was not changed.") from None
 
 
+DELETE_WAIT_S = 3600  # `infragen destroy --wait-timeout` default; a replacement's delete waits as long
+
+
 def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing: Timing, *, confirmed: bool) -> None:
     """Explain why the stack cannot be updated, then delete it (with consent) so it can be created."""
     feed = EventFeed(cfn, deployed.stack_id)
@@ -72,7 +77,24 @@ def replace_failed_stack(cfn, deployed: DeployedStack, console: Console, timing:
             refuse_hint="Re-run with --replace-failed to delete and recreate it, or delete it with `infragen destroy`.",
             needs_own_flag="--replace-failed",
         )
-    delete_and_wait(cfn, deployed, console, timing, feed)
+    # The delete waits as long as `infragen destroy` does by default: the network interfaces of
+    # VPC Lambda functions take tens of minutes to release (AWS Lambda Developer Guide, "Giving
+    # Lambda functions access to resources in an Amazon VPC": deleting can take up to 40 minutes),
+    # and a create that failed after its functions existed has them to release.
+    timing = replace(timing, timeout_s=max(timing.timeout_s, DELETE_WAIT_S))
+    try:
+        delete_and_wait(cfn, deployed, console, timing, feed)
+    except DeployFailed as failure:
+        stuck = _failed_to_delete(cfn, deployed)
+        if not stuck:
+            raise
+        raise DeployFailed(
+            f"{failure.message}\n  Stack {deployed.name} is DELETE_FAILED; not deleted: "
+            f"{', '.join(stuck)}",
+            hint=f"network interfaces of VPC functions can hold a subnet or security group for up "
+                 f"to 40 minutes: wait, then `infragen destroy` (waits up to {DELETE_WAIT_S} s) and "
+                 f"deploy again; or keep them: `aws cloudformation delete-stack --stack-name "
+                 f"{deployed.name} --retain-resources {' '.join(stuck)}`") from None
 
 
 def delete_and_wait(cfn, deployed: DeployedStack, console: Console, timing: Timing,

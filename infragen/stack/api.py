@@ -7,11 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from awacs import logs
-from awacs.aws import Allow, Policy, Statement
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere import apigateway as apigw
-from troposphere import awslambda, iam
+from troposphere import awslambda
 
 from infragen.config import EnvConfig, FunctionConfig
 from infragen.routes import Route, is_parameter
@@ -19,7 +17,6 @@ from infragen.stack.alarms import add_alarm
 from infragen.stack.arns import arn, log_group_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import STAGE_NAME, camel, log_group_prefix
-from infragen.stack.policies import VERSION, assume_role_policy
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
@@ -49,6 +46,12 @@ class Api:
     api_key: apigw.ApiKey | None
 
 
+# API Gateway's default (and, without a quota increase, maximum) integration timeout for REST APIs:
+# 50 ms to 29 s (API Gateway Developer Guide, "Amazon API Gateway quotas", integration timeout).
+# Explicit so the template says what a caller gets: after 29 s, HTTP 504 "Endpoint request timed
+# out", while the function runs on to its own timeout (README, "Timeouts").
+INTEGRATION_TIMEOUT_MS = 29_000
+
 DESCRIPTION_ROUTES = 20  # routes named in the API's description; the rest are counted
 
 
@@ -77,7 +80,6 @@ def method_auth(cfg: EnvConfig, route: str) -> dict:
 
 def add_api(t: Template, cfg: EnvConfig, rest_api: apigw.RestApi, functions: dict, *, key,
             topic) -> Api:
-    account = _add_account_logging_role(t) if cfg.manage_api_gateway_account else None
     first = len(t.resources)
     routes = [route for route, _ in cfg.routes]
     ids = path_ids(routes)
@@ -120,7 +122,7 @@ def add_api(t: Template, cfg: EnvConfig, rest_api: apigw.RestApi, functions: dic
             ThrottlingRateLimit=cfg.throttle_rate_limit,
             ThrottlingBurstLimit=cfg.throttle_burst_limit,
         )],
-        DependsOn=[access_logs.title, execution_logs.title] + ([account.title] if account else []),
+        DependsOn=[access_logs.title, execution_logs.title],
         Metadata=NO_CACHE_SKIP,
     ))
     api_key = _add_api_key(t, cfg, rest_api, stage) if cfg.api_auth == "api_key" else None
@@ -195,6 +197,7 @@ def _add_route(t: Template, cfg: EnvConfig, rest_api, route: Route, fn: Function
         Integration=apigw.Integration(
             Type="AWS_PROXY",
             IntegrationHttpMethod="POST",
+            TimeoutInMillis=INTEGRATION_TIMEOUT_MS,
             Uri=Sub(f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31"
                     f"/functions/${{{function.title}.Arn}}/invocations"),
         ),
@@ -214,33 +217,6 @@ def _definition_hash(definition: list) -> str:
     validators), so any change to them redeploys the API."""
     text = json.dumps([r.to_dict() for r in definition], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-def _add_account_logging_role(t: Template) -> apigw.Account:
-    """The region-wide role API Gateway logs with. Retained on delete: other APIs may rely on it."""
-    role = t.add_resource(iam.Role(
-        "ApiGatewayLoggingRole",
-        Description="API Gateway (region-wide account setting) writes execution and access logs",
-        # No aws:SourceAccount condition: AWS documents this role's trust without one, and
-        # setting the account's log role validates that API Gateway can assume it.
-        AssumeRolePolicyDocument=assume_role_policy("apigateway.amazonaws.com"),
-        Policies=[iam.Policy(PolicyName="push-api-logs", PolicyDocument=Policy(
-            Version=VERSION,
-            # The role serves every API in this account and region, so it is scoped to log groups
-            # of this account and region rather than to this stack's.
-            Statement=[Statement(
-                Effect=Allow,
-                Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.DescribeLogGroups,
-                        logs.DescribeLogStreams, logs.PutLogEvents, logs.GetLogEvents,
-                        logs.FilterLogEvents],
-                Resource=[Sub(arn("logs", "log-group:*"))],
-            )],
-        ))],
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-    ))
-    return t.add_resource(apigw.Account(
-        "ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role, "Arn")))
 
 
 def _add_api_key(t: Template, cfg: EnvConfig, rest_api, stage) -> apigw.ApiKey:

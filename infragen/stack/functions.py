@@ -35,6 +35,17 @@ DLQ_SKIP = {"checkov": {"skip": [{"id": "CKV_AWS_116", "comment": (
     "OnFailure destination, which supersedes a dead-letter queue.")}]}}
 
 
+def _checkov_skips(cfg: EnvConfig, fn: FunctionConfig) -> dict:
+    """The DLQ skip, and the concurrency-limit skip when infragen.toml reserves none."""
+    skips = list(DLQ_SKIP["checkov"]["skip"])
+    if fn.reserved_concurrency is None:
+        skips.append({"id": "CKV_AWS_115", "comment": (
+            f"No reserved concurrency by choice ([env.{cfg.env}] functions.{fn.name} sets none): a "
+            "reservation is taken from the account's unreserved pool, which AWS keeps at 100 or "
+            "more; the deploy checks it before creating anything (README, Quotas).")})
+    return {"checkov": {"skip": skips}}
+
+
 DESCRIPTION_LIMIT = 256  # characters Lambda accepts in a description
 
 
@@ -53,13 +64,20 @@ def environment(cfg: EnvConfig, fn: FunctionConfig, topic, tables: dict) -> dict
 
 
 def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic, tables: dict) -> Policy:
-    """Exactly what this function's code and runtime call, on the exact resources."""
+    """Exactly what this function's code and runtime call, on the exact resources.
+
+    No kms:Decrypt for the function's own environment: Lambda decrypts the variables itself through
+    a KMS grant it creates at CreateFunction/UpdateFunctionConfiguration with the *deployer's*
+    kms:CreateGrant/kms:Encrypt (AWS Lambda Developer Guide, "Securing Lambda environment
+    variables": the customer-managed-key permissions are the user's who configures the function;
+    "Data encryption at rest for AWS Lambda"). A role statement keyed on
+    kms:EncryptionContext:LambdaFunctionName was never used, so it is not granted.
+    """
     key_arn = GetAtt(key, "Arn")
     statements = [
         *policies.log_writing_statements(GetAtt(log_group, "Arn")),
         *policies.vpc_access_statements(),
         *policies.parameter_reading_statements([name for _, name in fn.parameters], key_arn),
-        *policies.environment_decryption_statements(function_name(cfg, fn.name), key_arn),
         *policies.topic_publishing_statements(Ref(topic), key_arn),
     ]
     for name, level in fn.tables:
@@ -114,7 +132,12 @@ def add_function(t: Template, cfg: EnvConfig, fn: FunctionConfig, *, network: Ne
         **({} if fn.reserved_concurrency is None
            else {"ReservedConcurrentExecutions": fn.reserved_concurrency}),
         TracingConfig=awslambda.TracingConfig(Mode="Active" if cfg.tracing else "PassThrough"),
-        Metadata=DLQ_SKIP,
+        # Nothing in the function's properties refers to the routes, so CloudFormation could create
+        # (and API Gateway serve) it before its subnets can reach SSM and SNS. DependsOn orders it
+        # (AWS CloudFormation User Guide, "DependsOn attribute": CloudFormation orders creation
+        # only by references; a dependency without one must be declared).
+        DependsOn=list(network.private_egress),
+        Metadata=_checkov_skips(cfg, fn),
     ))
     t.add_resource(awslambda.EventInvokeConfig(
         f"{stem}AsyncFailures",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from awacs import kms
-from awacs.aws import Action, Allow, Condition, Policy, Principal, Statement, StringEquals
+from awacs.aws import Action, Allow, ArnLike, Condition, Policy, Principal, Statement, StringEquals
 from troposphere import Sub, Template
 from troposphere.kms import Alias, Key
 
 from infragen.config import EnvConfig
 from infragen.stack.arns import arn
-from infragen.stack.names import STAGE_NAME, key_alias, log_group_prefix
+from infragen.stack.names import STAGE_NAME, alarm_name_prefix, key_alias, log_group_prefix
 from infragen.stack.policies import VERSION, log_group_condition
 
 
@@ -31,9 +31,11 @@ def key_policy(cfg: EnvConfig, *, has_api: bool = True) -> Policy:
             Sid="LogsEncryptThisStacksLogGroups",
             Effect=Allow,
             Principal=Principal("Service", ["logs.${AWS::Region}.amazonaws.com"]),
+            # AWS's CloudWatch Logs example also lists kms:Describe*, but DescribeKey carries no
+            # encryption context, so under this condition it is never granted (issue 9 #4's
+            # class; parliament: UNKNOWN_CONDITION_FOR_ACTION): not listed.
             Action=[Action("kms", "Encrypt*"), Action("kms", "Decrypt*"),
-                    Action("kms", "ReEncrypt*"), Action("kms", "GenerateDataKey*"),
-                    kms.DescribeKey],
+                    Action("kms", "ReEncrypt*"), Action("kms", "GenerateDataKey*")],
             Resource=["*"],
             Condition=log_group_condition(log_groups),
         ),
@@ -43,7 +45,13 @@ def key_policy(cfg: EnvConfig, *, has_api: bool = True) -> Policy:
             Principal=Principal("Service", ["cloudwatch.amazonaws.com"]),
             Action=[kms.Decrypt, Action("kms", "GenerateDataKey*")],
             Resource=["*"],
-            Condition=Condition(StringEquals("aws:SourceAccount", "${AWS::AccountId}")),
+            # The same confused-deputy guard as the topic policy: only this stack's alarms
+            # (AWS re:Post Knowledge Center "configure a CloudWatch alarm with an encrypted SNS
+            # topic"; IAM User Guide "The confused deputy problem": aws:SourceArn + aws:SourceAccount).
+            Condition=Condition([
+                StringEquals("aws:SourceAccount", "${AWS::AccountId}"),
+                ArnLike("aws:SourceArn", arn("cloudwatch", f"alarm:{alarm_name_prefix(cfg)}*")),
+            ]),
         ),
     ])
 

@@ -8,6 +8,11 @@ STAGE_NAME = "v1"
 ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
 ARTIFACT_BUCKET_RESOURCE = "ArtifactBucket"  # logical id in the bootstrap stack
 ARTIFACT_BUCKET_OUTPUT = "ArtifactBucketName"  # its output: the bucket's name
+API_GATEWAY_LOG_ROLE = "ApiGatewayLoggingRole"  # bootstrap stack: API Gateway's CloudWatch role
+API_GATEWAY_LOG_ROLE_OUTPUT = "ApiGatewayLoggingRoleArn"
+API_GATEWAY_ACCOUNT_PARAMETER = "SetApiGatewayAccount"
+WELCOME_LOG_GROUP = "/aws/apigateway/welcome"
+WELCOME_LOG_GROUP_PARAMETER = "CreateWelcomeLogGroup"
 VPC_RESOURCE = "Vpc"  # logical id of the main stack's VPC (`infragen harden` looks it up)
 VPC_OUTPUT = "VpcId"  # its id as an output: a deploy hardens without listing the stack's resources
 
@@ -42,6 +47,11 @@ def code_key_parameter(function: str) -> str:
 
 def function_name(cfg: EnvConfig, function: str) -> str:
     return f"{cfg.stack_name}-{function.replace('_', '-')}"
+
+
+def alarm_name_prefix(cfg: EnvConfig) -> str:
+    """Every alarm this stack names starts here: the topic and key policies admit exactly these."""
+    return f"{cfg.stack_name}-"
 
 
 def log_group_prefix(cfg: EnvConfig) -> str:

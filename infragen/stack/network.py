@@ -12,10 +12,9 @@ from awacs import logs
 from awacs.aws import Allow, Policy, Statement
 
 from infragen.config import EnvConfig
-from infragen.stack.arns import sub_arn
 from infragen.stack.logs import add_log_group
 from infragen.stack.names import VPC_RESOURCE, log_group_prefix
-from infragen.stack.policies import VERSION, assume_role_policy
+from infragen.stack.policies import VERSION, assume_role_policy, describe_log_groups_statement
 
 AZ_COUNT = 2
 
@@ -25,6 +24,9 @@ class Network:
     vpc: ec2.VPC
     private_subnets: tuple[ec2.Subnet, ...]
     lambda_security_group: ec2.SecurityGroup
+    # Logical ids of the private subnets' default routes and route-table associations: a function
+    # in the private subnets reaches SSM, SNS and X-Ray only once these exist.
+    private_egress: tuple[str, ...]
 
 
 def subnet_cidrs(vpc_cidr: str) -> tuple[list[str], list[str]]:
@@ -58,16 +60,18 @@ def add_network(t: Template, cfg: EnvConfig, key) -> Network:
 
     nats = [_nat_gateway(t, cfg, index, public[index], attachment)
             for index in range(cfg.nat_gateways)]
+    egress = []
     for az, subnet in enumerate(private):
         routes = t.add_resource(ec2.RouteTable(
             f"PrivateRouteTable{az + 1}", VpcId=Ref(vpc),
             Tags=Tags(Name=f"{cfg.stack_name}-private-{az + 1}")))
-        t.add_resource(ec2.Route(
+        route = t.add_resource(ec2.Route(
             f"PrivateDefaultRoute{az + 1}", RouteTableId=Ref(routes),
             DestinationCidrBlock="0.0.0.0/0", NatGatewayId=Ref(nats[min(az, len(nats) - 1)])))
-        t.add_resource(ec2.SubnetRouteTableAssociation(
+        association = t.add_resource(ec2.SubnetRouteTableAssociation(
             f"PrivateSubnet{az + 1}RouteTableAssociation",
             SubnetId=Ref(subnet), RouteTableId=Ref(routes)))
+        egress += [route.title, association.title]
 
     security_group = t.add_resource(ec2.SecurityGroup(
         "FunctionSecurityGroup",
@@ -79,7 +83,8 @@ def add_network(t: Template, cfg: EnvConfig, key) -> Network:
         Tags=Tags(Name=f"{cfg.stack_name}-functions"),
     ))
     _add_flow_logs(t, cfg, vpc, key)
-    return Network(vpc=vpc, private_subnets=tuple(private), lambda_security_group=security_group)
+    return Network(vpc=vpc, private_subnets=tuple(private), lambda_security_group=security_group,
+                   private_egress=tuple(egress))
 
 
 def _subnet(t: Template, cfg: EnvConfig, vpc, kind: str, az: int, cidr: str) -> ec2.Subnet:
@@ -114,10 +119,10 @@ def _add_flow_logs(t: Template, cfg: EnvConfig, vpc, key) -> None:
                     Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
                     Resource=[GetAtt(group, "Arn")],
                 ),
-                # The delivery service looks its group up by name; DescribeLogGroups is authorised
-                # on the account's log groups as a whole, so it is scoped to this region/account.
-                Statement(Effect=Allow, Action=[logs.DescribeLogGroups],
-                          Resource=[sub_arn("logs", "log-group:*")]),
+                # AWS's flow-log role (Amazon VPC User Guide, "IAM role for publishing flow logs
+                # to CloudWatch Logs") lists DescribeLogGroups; it has no resource type, so only
+                # "*" authorises it.
+                describe_log_groups_statement(),
             ],
         ))],
     ))

@@ -9,13 +9,13 @@ from awacs import dynamodb, ec2, kms, logs, sns, ssm, xray
 from awacs.aws import (
     Action,
     Allow,
-    ArnLike,
     Condition,
     Deny,
     Policy,
     Principal,
     Statement,
     StringEquals,
+    StringLike,
 )
 from awacs.sts import AssumeRole
 from troposphere import AWSHelperFn, Sub
@@ -37,6 +37,9 @@ VPC_NETWORK_INTERFACE_ACTIONS = [
 ]
 # X-Ray has no resource types at all: its write actions accept only "*".
 XRAY_WRITE_ACTIONS = [xray.PutTraceSegments, xray.PutTelemetryRecords]
+# logs:DescribeLogGroups has no resource type either (Service Authorization Reference, "Actions,
+# resources, and condition keys for Amazon CloudWatch Logs": no resource-type column), so a statement
+# naming `log-group:*` grants nothing. Roles whose service calls it get it on "*" (describe_log_groups_statement).
 
 
 def assume_role_policy(service: str, *, source_account: bool = False) -> Policy:
@@ -63,6 +66,11 @@ def log_writing_statements(log_group_arn: AWSHelperFn) -> list[Statement]:
     )]
 
 
+def describe_log_groups_statement() -> Statement:
+    """The account-wide lookup some delivery services make before writing (only "*" authorises it)."""
+    return Statement(Effect=Allow, Action=[logs.DescribeLogGroups], Resource=["*"])
+
+
 def vpc_access_statements() -> list[Statement]:
     return [Statement(Effect=Allow, Action=VPC_NETWORK_INTERFACE_ACTIONS, Resource=["*"])]
 
@@ -72,7 +80,13 @@ def xray_statements() -> list[Statement]:
 
 
 def parameter_reading_statements(names: list[str], key_arn: AWSHelperFn) -> list[Statement]:
-    """Read exactly these SecureString parameters, decrypting through SSM only."""
+    """Read exactly these SecureString parameters, decrypting through SSM only.
+
+    Parameter Store encrypts with the encryption context {"PARAMETER_ARN": <parameter ARN>} (AWS KMS
+    Developer Guide, "How AWS Systems Manager Parameter Store uses AWS KMS"). Encryption-context
+    keys are strings, and AWS's examples match them with the String operators; ArnLike on a
+    `kms:EncryptionContext:*` key is not what AWS documents. The ARNs here are exact: StringEquals.
+    """
     if not names:
         return []
     arns = [ssm_parameter_arn(name) for name in names]
@@ -82,22 +96,12 @@ def parameter_reading_statements(names: list[str], key_arn: AWSHelperFn) -> list
             Effect=Allow,
             Action=[kms.Decrypt],
             Resource=[key_arn],
-            Condition=Condition([
-                StringEquals("kms:ViaService", Sub("ssm.${AWS::Region}.amazonaws.com")),
-                ArnLike("kms:EncryptionContext:PARAMETER_ARN", arns),
-            ]),
+            Condition=Condition(StringEquals({
+                "kms:ViaService": Sub("ssm.${AWS::Region}.amazonaws.com"),
+                "kms:EncryptionContext:PARAMETER_ARN": arns,
+            })),
         ),
     ]
-
-
-def environment_decryption_statements(function_name: str, key_arn: AWSHelperFn) -> list[Statement]:
-    """Decrypt this function's own environment variables (Lambda's encryption context)."""
-    return [Statement(
-        Effect=Allow,
-        Action=[kms.Decrypt],
-        Resource=[key_arn],
-        Condition=Condition(StringEquals("kms:EncryptionContext:LambdaFunctionName", function_name)),
-    )]
 
 
 def topic_publishing_statements(topic_arn: AWSHelperFn, key_arn: AWSHelperFn) -> list[Statement]:
@@ -170,5 +174,9 @@ def deny_insecure_transport_statement(service: str, resources: list) -> Statemen
 
 
 def log_group_condition(arn_patterns: list[str]) -> Condition:
-    return Condition(ArnLike("kms:EncryptionContext:aws:logs:arn", arn_patterns))
+    """CloudWatch Logs encrypts with the context {"aws:logs:arn": <log group ARN>} ("Encrypt log
+    data in CloudWatch Logs using AWS KMS"). Its example matches it with ArnLike, but encryption-
+    context keys are typed String (Service Authorization Reference, AWS KMS condition keys), so
+    the String operator is used: StringLike matches the same ARN patterns."""
+    return Condition(StringLike("kms:EncryptionContext:aws:logs:arn", arn_patterns))
 

@@ -212,9 +212,17 @@ def test_a_failed_replacement_reports_why_the_delete_failed_not_the_old_create_f
         event("h2", "DELETE_FAILED", seconds=30),
         event("h1", "DELETE_FAILED", "Queue", seconds=25, reason="Queue is in use"),
         *FAILED_EVENTS["StackEvents"]))
+    cfn.stub.add_response("describe_stacks", stacks_response("DELETE_FAILED"), {"StackName": STACK_ID})
+    cfn.stub.add_response("list_stack_resources", {"StackResourceSummaries": [
+        {"LogicalResourceId": logical, "PhysicalResourceId": f"phys-{logical}", "ResourceType": "AWS::SQS::Queue",
+         "LastUpdatedTimestamp": "2026-11-27T12:00:00Z", "ResourceStatus": status}
+        for logical, status in (("Queue", "DELETE_FAILED"), ("Topic", "DELETE_COMPLETE"))]}, {"StackName": STACK_ID})
     with pytest.raises(DeployFailed) as failure:
         run(cfn, yes_console, clock, replace_failed=True)
     assert "Root cause: Queue (AWS::SQS::Queue) DELETE_FAILED: Queue is in use" in str(failure.value)
+    # issue 9 #9: which resources are stuck, and what to do
+    assert f"Stack {STACK} is DELETE_FAILED; not deleted: Queue" in str(failure.value)
+    assert "up to 40 minutes" in failure.value.hint and "--retain-resources Queue" in failure.value.hint
 
 
 # --- a busy stack -----------------------------------------------------------------------------------------------
@@ -278,3 +286,33 @@ def test_destroy_of_a_missing_stack_is_a_no_op(cfn, console, clock):
     missing_stack(cfn.stub)
     destroy(cfn, STACK, console, 600, sleep=clock.sleep, clock=clock)
     assert "does not exist" in console.text
+
+
+# --- issue 9 #9: replacing a failed stack waits as long as destroy --------------------------------------------
+
+
+def test_the_replacement_delete_waits_as_long_as_destroy(cfn, yes_console, clock):
+    """A deploy with a short --wait-timeout still gives the delete of the failed stack destroy's
+    hour: VPC functions' network interfaces take tens of minutes to release."""
+    expect_describe(cfn, "ROLLBACK_COMPLETE")
+    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", FAILED_EVENTS, {"StackName": STACK_ID})
+    cfn.stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+    for _ in range(40):  # 40 polls: far beyond the deploy's 60 s
+        cfn.stub.add_response("describe_stacks", stacks_response("DELETE_IN_PROGRESS"), {"StackName": STACK_ID})
+        cfn.stub.add_response("describe_stack_events", events_response(*FAILED_EVENTS["StackEvents"]))
+    cfn.stub.add_response("describe_stacks", stacks_response("DELETE_COMPLETE"), {"StackName": STACK_ID})
+    cfn.stub.add_response("describe_stack_events", events_response(event("g2", "DELETE_COMPLETE", seconds=40)))
+    expect_change_set(cfn, "CREATE", [resource_change("Add", "Queue", "AWS::SQS::Queue")], stack_id=NEW_ID)
+    expect_execution(cfn, "CREATE_COMPLETE", stack_id=NEW_ID)
+    outcome = run(cfn, yes_console, clock, replace_failed=True, wait_timeout_s=60)
+    assert outcome.status == "CREATE_COMPLETE"
+    assert 60 < clock.now < 3600
+
+
+def test_destroy_and_replacement_share_the_delete_wait():
+    from infragen.cli import destroy
+    from infragen.deploy.preflight import DELETE_WAIT_S
+
+    [option] = [p for p in destroy.params if p.name == "wait_timeout"]
+    assert option.default == DELETE_WAIT_S == 3600

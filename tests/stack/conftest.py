@@ -23,5 +23,6 @@ def template(env_cfg):
 
 
 @pytest.fixture(scope="session")
-def bootstrap():
-    return json.loads(bootstrap_template())
+def bootstrap(config):
+    [settings] = {cfg.bootstrap for cfg in config.envs}
+    return json.loads(bootstrap_template(settings))

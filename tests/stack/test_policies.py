@@ -8,6 +8,8 @@ ENI_AND_XRAY = {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "
                 "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
                 "ec2:UnassignPrivateIpAddresses", "xray:PutTraceSegments",
                 "xray:PutTelemetryRecords"}
+# Actions AWS authorises only on "*" that a service role of ours needs (flow-log and API Gateway roles).
+STAR_ONLY_LOOKUPS = {"logs:DescribeLogGroups"}
 
 
 def all_policy_documents(template):
@@ -45,7 +47,8 @@ def test_star_resource_only_for_network_interfaces_and_xray(template):
             continue
         for s in doc["Statement"]:
             if "*" in as_list(s["Resource"]):
-                assert set(s["Action"]) <= ENI_AND_XRAY, (logical_id, s["Action"])
+                assert set(as_list(s["Action"])) <= ENI_AND_XRAY | STAR_ONLY_LOOKUPS, (
+                    logical_id, s["Action"])
 
 
 def test_function_roles_use_no_managed_policies(template):
@@ -84,7 +87,8 @@ def test_each_role_reads_exactly_its_own_parameters(template, env_cfg):
                      == SSM_VIA_SERVICE]
         assert via_ssm["Action"] == ["kms:Decrypt"]
         assert via_ssm["Resource"] == [{"Fn::GetAtt": ["Key", "Arn"]}]
-        assert via_ssm["Condition"]["ArnLike"] == {"kms:EncryptionContext:PARAMETER_ARN": expected}
+        assert via_ssm["Condition"] == {"StringEquals": {
+            "kms:ViaService": SSM_VIA_SERVICE, "kms:EncryptionContext:PARAMETER_ARN": expected}}
     assert granted["hello"].isdisjoint(granted["data_processor"])
 
 
@@ -107,3 +111,78 @@ def test_sns_publish_only_to_the_error_topic(template):
     for stem in ("Hello", "DataProcessor"):
         publish = [s for s in _role_statements(template, stem) if "sns:Publish" in s["Action"]]
         assert [s["Resource"] for s in publish] == [[{"Ref": "ErrorTopic"}]]
+
+
+def _identity_allows(*templates):
+    for t in templates:
+        for logical_id, kind, doc in all_policy_documents(t):
+            if kind == "identity":
+                for s in doc["Statement"]:
+                    if s["Effect"] == "Allow":
+                        yield logical_id, s
+
+
+def test_no_grant_is_ineffective(template, bootstrap):
+    """An action without resource types (Service Authorization Reference) is authorised only by
+    Resource "*": naming ARNs for it grants nothing, silently. Seen with logs:DescribeLogGroups
+    on `log-group:*` (issue 9 #4)."""
+    from infragen.iam_catalog import lookup
+
+    for logical_id, s in _identity_allows(template, bootstrap):
+        if as_list(s["Resource"]) == ["*"]:
+            continue
+        for action in as_list(s["Action"]):
+            info = lookup(action)
+            assert info is not None, (logical_id, action, "not an IAM action")
+            assert info.supports_resource_scoping, (
+                f"{logical_id}: {action} takes only Resource '*'; on {s['Resource']} it grants nothing")
+
+
+# The condition operator for each condition key our policies use, by the key's type in the Service
+# Authorization Reference: encryption-context keys are strings (AWS KMS Developer Guide,
+# "kms:EncryptionContext:context-key"), CloudWatch Logs' aws:logs:arn context included (its own
+# example uses ArnLike; parliament reports that as MISMATCHED_TYPE); aws:SourceArn is an ARN key,
+# aws:SourceAccount and kms:ViaService strings.
+DOCUMENTED_OPERATORS = {
+    "kms:ViaService": {"StringEquals"},
+    "kms:EncryptionContext:PARAMETER_ARN": {"StringEquals", "StringLike"},
+    "kms:EncryptionContext:aws:dynamodb:tableName": {"StringEquals"},
+    "kms:EncryptionContext:aws:logs:arn": {"StringLike", "StringEquals"},
+    "aws:SourceAccount": {"StringEquals"},
+    "aws:SourceArn": {"ArnLike", "ArnEquals"},
+    "aws:SecureTransport": {"StringEquals", "Bool"},
+}
+
+
+def test_every_condition_uses_the_operator_aws_documents_for_its_key(template, bootstrap):
+    for t in (template, bootstrap):
+        for logical_id, _, doc in all_policy_documents(t):
+            for s in doc["Statement"]:
+                for operator, keys in s.get("Condition", {}).items():
+                    for key in keys:
+                        assert key in DOCUMENTED_OPERATORS, (logical_id, key, "undocumented key")
+                        assert operator in DOCUMENTED_OPERATORS[key], (logical_id, operator, key)
+
+
+def test_function_roles_use_the_key_only_through_a_service(template):
+    """Lambda decrypts the function's environment through its own grant (README, "Encryption"):
+    every key statement a function role has is bound to the service that uses the key for it."""
+    for stem in ("Hello", "DataProcessor"):
+        for s in _role_statements(template, stem):
+            if any(a.startswith("kms:") for a in as_list(s["Action"])):
+                assert s["Condition"]["StringEquals"]["kms:ViaService"], s
+                assert "LambdaFunctionName" not in json.dumps(s)
+
+
+
+def test_no_statement_conditions_an_action_on_a_key_its_requests_lack(template):
+    """A condition on an encryption-context key never matches an action whose request has no
+    context (DescribeKey, CreateGrant…): the grant is silently void (parliament:
+    UNKNOWN_CONDITION_FOR_ACTION)."""
+    with_context = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                    "kms:GenerateDataKey", "kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*"}
+    for logical_id, _, doc in all_policy_documents(template):
+        for s in doc["Statement"]:
+            if "kms:EncryptionContext" in json.dumps(s.get("Condition", {})):
+                assert set(as_list(s["Action"])) <= with_context, (logical_id, s["Action"])

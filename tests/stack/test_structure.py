@@ -35,7 +35,9 @@ def test_kms_key_rotates_has_alias_and_narrow_service_grants(template, env_cfg):
     assert statements["AccountAdministers"]["Principal"]["AWS"] == [
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"]
     logs = statements["LogsEncryptThisStacksLogGroups"]
-    allowed = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    allowed = logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
+    # DescribeKey carries no encryption context: under this condition it would grant nothing
+    assert "kms:DescribeKey" not in logs["Action"]
     assert all(f"/infragen/{env_cfg.stack_name}/" in a or "API-Gateway-Execution-Logs_${RestApi}" in a
                for a in allowed)
     alarms = statements["AlarmsPublishToEncryptedTopic"]
@@ -128,7 +130,7 @@ def test_function_runs_as_specified(template, env_cfg, name, stem):
     assert [s["Ref"] for s in fn["VpcConfig"]["SubnetIds"]] == ["PrivateSubnet1", "PrivateSubnet2"]
     assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}]
     assert fn["LoggingConfig"] == {"LogGroup": {"Ref": f"{stem}LogGroup"}}
-    assert fn["ReservedConcurrentExecutions"] == cfg.reserved_concurrency
+    assert fn.get("ReservedConcurrentExecutions") == cfg.reserved_concurrency
     assert fn["TracingConfig"]["Mode"] == ("Active" if env_cfg.tracing else "PassThrough")
     assert fn["Role"] == {"Fn::GetAtt": [f"{stem}Role", "Arn"]}
     variables = fn["Environment"]["Variables"]
@@ -186,12 +188,39 @@ def test_error_topic_is_encrypted_and_only_this_stacks_alarms_may_publish(templa
     assert [s["Principal"] for s in allow] == [{"Service": ["cloudwatch.amazonaws.com"]}]
 
 
-def test_email_subscription_only_when_configured(config, env_cfg):
-    with_email = json.loads(stack_template(replace(env_cfg, alarm_email="ops@example.com")))
-    subscription = props(with_email, "ErrorTopicEmailSubscription")
-    assert subscription["Endpoint"] == "ops@example.com" and subscription["Protocol"] == "email"
-    without = json.loads(stack_template(replace(env_cfg, alarm_email="")))
-    assert not resources_of(without, "AWS::SNS::Subscription")
+LAMBDA_SUBSCRIBER = "arn:aws:lambda:us-west-2:123456789012:function:pager"
+SUBSCRIBERS = (("email", "ops@corp.example.net"), ("https", "https://hooks.corp.net/alerts"),
+               ("sqs", "arn:aws:sqs:us-west-2:123456789012:alerts"), ("lambda", LAMBDA_SUBSCRIBER))
+
+
+def test_subscriptions_are_exactly_the_configured_alerts(env_cfg):
+    """Issue 9 #3: one subscription per `alerts` entry, each with its protocol; a Lambda
+    subscriber may be invoked by this topic only."""
+    t = json.loads(stack_template(replace(env_cfg, alerts=SUBSCRIBERS)))
+    subscriptions = resources_of(t, "AWS::SNS::Subscription")
+    assert sorted((s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
+                  for s in subscriptions.values()) == sorted(SUBSCRIBERS)
+    assert all(s["Properties"]["TopicArn"] == {"Ref": "ErrorTopic"} for s in subscriptions.values())
+    [permission] = [r["Properties"] for r in resources_of(t, "AWS::Lambda::Permission").values()
+                    if r["Properties"]["Principal"] == "sns.amazonaws.com"]
+    assert permission == {"FunctionName": LAMBDA_SUBSCRIBER, "Action": "lambda:InvokeFunction",
+                          "Principal": "sns.amazonaws.com", "SourceArn": {"Ref": "ErrorTopic"}}
+    reordered = json.loads(stack_template(replace(env_cfg, alerts=SUBSCRIBERS[::-1])))
+    assert set(resources_of(reordered, "AWS::SNS::Subscription")) == set(subscriptions)
+
+
+def test_alarm_email_keeps_its_subscription_id(env_cfg):
+    """Renaming the subscription would send a new confirmation e-mail."""
+    t = json.loads(stack_template(replace(env_cfg, alarm_email="ops@corp.net",
+                                          alerts=(("email", "ops@corp.net"),))))
+    assert props(t, "ErrorTopicEmailSubscription")["Endpoint"] == "ops@corp.net"
+
+
+def test_committed_example_alerts(config):
+    """dev opts out explicitly; prod has a (placeholder) subscriber."""
+    assert config.env("dev").alerts == ()
+    assert config.env("prod").alerts == (("email", "alerts@example.com"),)
+    assert any("alerts@example.com" in note and "replace" in note for note in config.notes)
 
 
 def test_api_is_regional_with_two_proxy_routes(template):
@@ -258,11 +287,23 @@ def test_deployment_id_changes_when_routes_change(env_cfg):
     assert deployment(env_cfg) != deployment(replace(env_cfg, open_routes=("GET /hello",)))
 
 
-def test_account_logging_role_is_behind_a_flag(template, env_cfg):
-    assert "ApiGatewayAccount" in template["Resources"]
-    assert template["Resources"]["ApiGatewayLoggingRole"]["DeletionPolicy"] == "Retain"
-    unmanaged = json.loads(stack_template(replace(env_cfg, manage_api_gateway_account=False)))
-    assert not resources_of(unmanaged, "AWS::ApiGateway::Account")
+ACCOUNT_WIDE = {"AWS::ApiGateway::Account"}
+
+
+@pytest.mark.parametrize("manage", [True, False])
+def test_environment_stacks_never_touch_the_account_setting(env_cfg, manage):
+    """Issue 9 #1: the API Gateway account setting and its role live in the bootstrap stack only,
+    whatever manage_api_gateway_account says (dev and prod no longer fight over it)."""
+    from infragen.config import BootstrapSettings
+
+    cfg = replace(env_cfg, manage_api_gateway_account=manage,
+                  bootstrap=BootstrapSettings(manage, env_cfg.log_retention_days))
+    t = json.loads(stack_template(cfg))
+    assert not [r for r in t["Resources"].values() if r["Type"] in ACCOUNT_WIDE]
+    assert "ApiGatewayLoggingRole" not in t["Resources"]
+    assert not [r for r in t["Resources"].values()
+                if r["Type"] == "AWS::IAM::Role" and "apigateway.amazonaws.com" in json.dumps(r)]
+    assert "/aws/apigateway/welcome" not in json.dumps(t)
 
 
 def test_api_5xx_alarm(template):
@@ -298,3 +339,71 @@ def test_bootstrap_bucket_is_private_encrypted_versioned_and_tls_only(bootstrap)
     assert deny["Condition"] == {"StringEquals": {"aws:SecureTransport": "false"}}
     skip = bootstrap["Resources"]["ArtifactBucket"]["Metadata"]["checkov"]["skip"]
     assert skip[0]["id"] == "CKV_AWS_18" and skip[0]["comment"]
+
+
+ALARM_SOURCE = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
+
+
+def test_key_lets_only_this_stacks_alarms_use_it(template, env_cfg):
+    """Issue 9 #6: the key policy's CloudWatch statement carries the same aws:SourceArn alarm
+    prefix as the topic policy (confused deputy), so another stack's alarms cannot use the key."""
+    alarms = {s["Sid"]: s for s in key_policy(template)["Statement"]}["AlarmsPublishToEncryptedTopic"]
+    assert alarms["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"},
+        "ArnLike": {"aws:SourceArn": f"{ALARM_SOURCE}{env_cfg.stack_name}-*"}}
+    [topic_statement] = [s for s in props(template, "ErrorTopicPolicy")["PolicyDocument"]["Statement"]
+                         if s["Effect"] == "Allow"]
+    assert topic_statement["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {"Fn::Sub": alarms["Condition"]["ArnLike"]["aws:SourceArn"]}}
+
+
+def test_every_service_principal_in_the_key_policy_is_bound_to_this_stack(template, env_cfg):
+    """Each service the key admits is limited to this stack's resources, by source ARN or by
+    the encryption context naming them."""
+    for s in key_policy(template)["Statement"]:
+        if "Service" in s["Principal"]:
+            text = json.dumps(s.get("Condition", {}))
+            assert "aws:SourceArn" in text or "kms:EncryptionContext" in text, s["Sid"]
+            assert env_cfg.stack_name in text or "${RestApi}" in text, s["Sid"]
+
+
+def test_every_alarm_is_inside_the_policies_alarm_prefix(template, env_cfg):
+    """An alarm named outside `<stack>-` would be refused by the topic and key policies."""
+    for logical_id, alarm in resources_of(template, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmName"].startswith(f"{env_cfg.stack_name}-"), logical_id
+
+
+def test_every_integration_states_the_29_second_timeout(template):
+    """Issue 9 #12: the timeout a caller meets is in the template, not an implicit default."""
+    methods = resources_of(template, "AWS::ApiGateway::Method")
+    assert methods
+    for logical_id, method in methods.items():
+        assert method["Properties"]["Integration"]["TimeoutInMillis"] == 29_000, logical_id
+
+
+def test_functions_wait_for_the_private_subnets_egress(template):
+    """Issue 9 #8: no function (hence no route the API serves) exists before its subnets have a
+    default route through the NAT gateway and their route-table associations."""
+    egress = {logical_id for logical_id, r in template["Resources"].items()
+              if (r["Type"] == "AWS::EC2::Route" and logical_id.startswith("PrivateDefaultRoute"))
+              or (r["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+                  and r["Properties"]["SubnetId"]["Ref"].startswith("PrivateSubnet"))}
+    assert len(egress) == 4
+    functions = resources_of(template, "AWS::Lambda::Function")
+    assert functions
+    for logical_id, function in functions.items():
+        subnets = {s["Ref"] for s in function["Properties"]["VpcConfig"]["SubnetIds"]}
+        assert subnets == {"PrivateSubnet1", "PrivateSubnet2"}
+        assert set(as_list(function.get("DependsOn", []))) == egress, logical_id
+
+
+@pytest.mark.parametrize("name,stem", FUNCTIONS.items())
+def test_concurrency_limit_skip_only_without_a_reservation(env_cfg, name, stem):
+    """checkov's CKV_AWS_115 is skipped, with its reason, exactly when no reservation is set."""
+    for reserved in (None, 0, 7):
+        fn = replace(env_cfg.function(name), reserved_concurrency=reserved)
+        cfg = replace(env_cfg, functions=tuple(fn if f.name == name else f for f in env_cfg.functions))
+        function = json.loads(stack_template(cfg))["Resources"][f"{stem}Function"]
+        ids = [s["id"] for s in function["Metadata"]["checkov"]["skip"]]
+        assert ids == (["CKV_AWS_116", "CKV_AWS_115"] if reserved is None else ["CKV_AWS_116"])
+        assert function["Properties"].get("ReservedConcurrentExecutions") == reserved
