@@ -228,7 +228,9 @@ PLATFORM = (
                    "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
                    "ec2:UnassignPrivateIpAddresses"), "network interfaces"),
     ("TracingConfig", ("xray:PutTraceSegments", "xray:PutTelemetryRecords"), "X-Ray tracing"),
-    ("KmsKeyArn", ("kms:Decrypt",), "environment decryption"),
+    # No entry for KmsKeyArn: Lambda decrypts the environment through the KMS grant it creates
+    # at CreateFunction with the deployer's permissions (AWS: "Data encryption at rest for AWS
+    # Lambda"), so the role needs no statement for it (issue 9 removed the one it had).
 )
 
 
@@ -246,11 +248,9 @@ def platform_needs(ctx: FunctionContext, logical_id: str) -> list[Need]:
             if value.get("Mode") != "Active":
                 continue
             resource = "*"
-        elif setting == "KmsKeyArn":
-            resource = ctx.arn_of(value)
         else:
             resource = "*"
-        service = "lambda" if setting == "KmsKeyArn" else actions[0].split(":")[0]
+        service = actions[0].split(":")[0]
         needs += [Need(a, resource, None, f"Lambda: {why}", service) for a in actions]
     return needs + destination_needs(ctx, logical_id)
 

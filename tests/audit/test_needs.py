@@ -103,8 +103,8 @@ def test_calls_that_cannot_be_resolved_say_why():
 
 def test_platform_needs_follow_the_functions_settings():
     needs = {(n.action, n.resource) for n in platform_needs(CTX, "Fn")}
-    assert needs == {("logs:CreateLogStream", "${FnLogGroup.Arn}"), ("logs:PutLogEvents", "${FnLogGroup.Arn}"),
-                     ("kms:Decrypt", "${Key.Arn}")}  # no VpcConfig, tracing PassThrough, no destination
+    # no VpcConfig, tracing PassThrough, no destination; the environment key is Lambda's grant, not the role's
+    assert needs == {("logs:CreateLogStream", "${FnLogGroup.Arn}"), ("logs:PutLogEvents", "${FnLogGroup.Arn}")}
     traced = FunctionContext("fn", {**RESOURCES, "FnAsync": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
         "FunctionName": {"Ref": "Fn"}, "DestinationConfig": {"OnFailure": {"Destination": {"Ref": "ErrorTopic"}}}}}},
         {**FUNCTION, "TracingConfig": {"Mode": "Active"}, "VpcConfig": {"SubnetIds": []}})
