@@ -174,6 +174,14 @@ class Clients:
     def sts(self):
         return self._client("sts")
 
+    @cached_property
+    def apigateway(self):
+        return self._client("apigateway")
+
+    @cached_property
+    def logs(self):
+        return self._client("logs")
+
     def _client(self, service: str):
         limits = self.target.limits
         config = Config(

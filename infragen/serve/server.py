@@ -1,0 +1,168 @@
+"""The HTTP side of `infragen serve`: a threading server in front of LocalApi, and its request log."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import click
+
+from infragen.serve.app import PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], api: LocalApi, log):
+        super().__init__(address, _Handler)
+        self.api = api
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "infragen-serve"
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        path, _, query = self.path.partition("?")
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name, []).append(value)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > PAYLOAD_LIMIT:  # refused unread, as API Gateway does above 10 MB
+            answer = _gateway(TOO_LARGE if length > 0 else _bad_request(), str(uuid.uuid4()))
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            answer = self.server.api.handle(self.command, path, query, headers, body,
+                                            source_ip=self.client_address[0])
+        self._send(answer)
+        self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        body = b"" if self.command == "HEAD" else answer.body
+        self.send_header("Content-Length", str(len(answer.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format, *args):  # the request log is ours (RequestLog)
+        pass
+
+
+def _bad_request():
+    from infragen.serve.auth import Rejection
+
+    return Rejection(400, "Bad Request", "BadRequestException")
+
+
+class RequestLog:
+    """One line per request (method, path, status, latency, function, request id), the handler's
+    JSON log lines readably beneath it; with `as_json`, one JSON object per request instead."""
+
+    def __init__(self, as_json: bool = False, stream=None):
+        self.as_json = as_json
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str, answer: Answer, latency_ms: float) -> None:
+        lines = [line for line in answer.logs.splitlines() if line.strip()]
+        if self.as_json:
+            record = {"method": method, "path": path, "status": answer.status,
+                      "latencyMs": round(latency_ms, 2), "function": answer.function,
+                      "requestId": answer.request_id, "logs": [_parsed(line) for line in lines]}
+            if answer.error:
+                record["error"] = answer.error
+            text = json.dumps(record, ensure_ascii=False)
+        else:
+            text = (f"{method} {path} {answer.status} {latency_ms:.1f} ms "
+                    f"{answer.function or '-'} {answer.request_id}")
+            text += "".join("\n    " + readable(line) for line in lines)
+            if answer.error:
+                text += "".join("\n  ! " + line for line in answer.error.rstrip().splitlines())
+        with self._lock:
+            click.echo(text, file=self.stream or sys.stdout)
+
+
+def _parsed(line: str):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return line
+
+
+def readable(line: str) -> str:
+    """A JSON log line as `time LEVEL message  key=value …` (other lines unchanged)."""
+    entry = _parsed(line)
+    if not isinstance(entry, dict):
+        return line
+    head = " ".join(str(entry.pop(k)) for k in ("timestamp", "level") if k in entry)
+    message = entry.pop("message", "")
+    entry.pop("logger", None)
+    exception = entry.pop("exception", None)
+    rest = "  ".join(f"{k}={v}" for k, v in entry.items())
+    text = f"{head} {message}" + (f"  {rest}" if rest else "")
+    return text + ("".join("\n      " + x for x in exception.splitlines()) if exception else "")
+
+
+def run(config_path: Path, env_name: str | None, host: str, port: int, output: str,
+        target_flags: dict) -> int:
+    """`infragen serve`: serve until Ctrl-C."""
+    from infragen.console import Console
+    from infragen.project import describe_target, target_clients
+
+    console = Console()
+    from infragen.project import load_env
+
+    cfg = load_env(config_path, env_name)
+    with target_clients(cfg, config_path, console, target_flags, check=None) as clients:
+        api = LocalApi(config_path, env_name, clients, console=console)
+        try:
+            server = ApiServer((host, port), api, RequestLog(as_json=output == "json"))
+        except OSError as exc:
+            from infragen.errors import UsageError
+
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                             hint="pick another --port (0: any free port)") from None
+        with server:
+            click.echo(banner(api, server.url, describe_target(clients, api.loaded.cfg)), err=True)
+            server.serve_forever()
+    return 0
+
+
+def banner(api: LocalApi, url: str, target: str) -> str:
+    """What serve says at start: where, which routes with which auth, the API key."""
+    table = api.loaded.table
+    lines = [f"Serving {target} at {url} (Ctrl-C stops)"]
+    functions = {lid: fn.name for lid, fn in api.loaded.functions.items()}
+    for endpoint in table.endpoints:
+        auth = ("IAM (SigV4)" if endpoint.authorization == "AWS_IAM" else
+                "API key" if endpoint.api_key_required else "open")
+        model = ", body model" if endpoint.body_schema is not None else ""
+        lines.append(f"  {endpoint.route.method:<7} {endpoint.route.path:<30} "
+                     f"{functions.get(endpoint.function_logical_id, '?'):<18} {auth}{model}")
+    if any(e.api_key_required for e in table.endpoints):
+        where = "the deployed ApiKey" if api.api_key_source == "deployed" else "a local key: the stack's is not deployed on this target"
+        lines.append(f"x-api-key: {api.api_key}  ({where})")
+    return "\n".join(lines)
