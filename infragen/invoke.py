@@ -322,10 +322,13 @@ def _forget_modules(code: _Code) -> None:
     """Drop the handler's module, the shared packages and every module loaded from the code's folders."""
     names = {code.module.split(".")[0], *(d.name for d in code.shared)}
     folders = [code.function_dir, *code.shared] + ([code.dependencies] if code.dependencies else [])
+    prefixes = tuple(str(f) + os.sep for f in folders)
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in names:
             del sys.modules[name]
             continue
         origin = getattr(module, "__file__", None)
-        if origin and any(Path(origin).resolve().is_relative_to(f) for f in folders):
+        # a string test first: resolving every loaded module's path costs ~0.1 s in a large process
+        if origin and (origin.startswith(prefixes) or (
+                os.path.islink(origin) and any(Path(origin).resolve().is_relative_to(f) for f in folders))):
             del sys.modules[name]

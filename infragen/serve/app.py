@@ -66,10 +66,11 @@ class LocalApi:
         self.integration_timeout_s = integration_timeout_s
         self._lock = threading.Lock()
         self._resolve = None
-        self._deployed_key_found = False
         self.loaded = self._load()
-        self.api_key = api_key or self._deployed_api_key() or _generated_key()
-        self.api_key_source = "deployed" if api_key is None and self._deployed_key_found else "local"
+        deployed = deployed_api_key(clients.apigateway, self._resolve, console) if (
+            api_key is None and self.loaded.table.has_api_key) else None
+        self.api_key = api_key or deployed or _generated_key()
+        self.api_key_source = "deployed" if deployed else "given" if api_key else "local"
         self.signer = _signer(clients)
 
     # -- project (re)loading ------------------------------------------------------------------
@@ -105,21 +106,6 @@ class LocalApi:
             if any(_mtime(path) != stamp for path, stamp in self.loaded.stamps.items()):
                 self.loaded = self._load()
             return self.loaded
-
-    def _deployed_api_key(self) -> str | None:
-        """The value of the stack's deployed ApiKey on the target (apigateway:GetApiKey includeValue)."""
-        if not self.loaded.table.has_api_key:
-            return None
-        key_id = self._resolve("ApiKey")
-        if not key_id:
-            return None
-        try:
-            value = self.clients.apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
-        except Exception as exc:  # a key the target cannot give: serve with a local one, said so
-            self.console.warn(f"Could not read the deployed API key ({exc}); using a local key.")
-            return None
-        self._deployed_key_found = bool(value)
-        return value
 
     # -- one request --------------------------------------------------------------------------
 
@@ -281,6 +267,19 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime_ns
     except OSError:
         return -1.0
+
+
+def deployed_api_key(apigateway, resolve, console) -> str | None:
+    """The value of the stack's deployed ApiKey (apigateway:GetApiKey includeValue), or None when
+    the stack (or the key) is not deployed on the target or cannot be read (a warning says why)."""
+    key_id = resolve("ApiKey")
+    if not key_id:
+        return None
+    try:
+        return apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
+    except Exception as exc:  # botocore's ClientError and connection errors alike: serve with a local key
+        console.warn(f"Could not read the deployed API key ({exc}); using a local key.")
+        return None
 
 
 def _generated_key() -> str:

@@ -15,6 +15,9 @@ import click
 from infragen.serve.app import PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
 
 
+DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body is read (and dropped) up to this, then the connection closes
+
+
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -44,22 +47,29 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if length < 0 or length > PAYLOAD_LIMIT:  # refused unread, as API Gateway does above 10 MB
+        if length < 0 or length > PAYLOAD_LIMIT:  # refused before the integration, as API Gateway does
             answer = _gateway(TOO_LARGE if length > 0 else _bad_request(), str(uuid.uuid4()))
+            self._discard(min(length, DRAIN_LIMIT))  # so the client can read the answer
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length else b""
             answer = self.server.api.handle(self.command, path, query, headers, body,
                                             source_ip=self.client_address[0])
-        self._send(answer)
         self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
+        self._send(answer)
+
+    def _discard(self, length: int) -> None:
+        while length > 0 and (chunk := self.rfile.read(min(length, 1 << 20))):
+            length -= len(chunk)
 
     def _send(self, answer: Answer) -> None:
         self.send_response(answer.status)
         for name, value in answer.headers:
             self.send_header(name, value)
-        body = b"" if self.command == "HEAD" else answer.body
-        self.send_header("Content-Length", str(len(answer.body)))
+        bodiless = answer.status in (204, 304) or answer.status < 200  # HTTP: these carry no body
+        body = b"" if self.command == "HEAD" or bodiless else answer.body
+        if not bodiless:
+            self.send_header("Content-Length", str(len(answer.body)))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
