@@ -82,7 +82,7 @@ def readable(event: dict) -> str:
 
 
 def follow(fetch: Callable[[int], list[dict]], start_ms: int, emit: Callable[[dict], None], *,
-           sleep: Callable[[float], None] = time.sleep, polls: int | None = None) -> None:
+           sleep: Callable[[float], None] | None = None, polls: int | None = None) -> None:
     """Print events as they arrive: poll with a wait that doubles while nothing comes (bounded by
     POLL_MAX_S) and drops back to POLL_MIN_S after new events; an event is printed once.
     `polls` bounds the loop (tests); Ctrl-C ends it."""
@@ -99,7 +99,7 @@ def follow(fetch: Callable[[int], list[dict]], start_ms: int, emit: Callable[[di
         if polls is not None and done >= polls:
             return
         wait = POLL_MIN_S if fresh else min(wait * 2, POLL_MAX_S)
-        sleep(wait)
+        (sleep or time.sleep)(wait)
 
 
 def run(config_path: Path, source: str, env_name: str | None, since: str, follow_: bool,
