@@ -195,8 +195,8 @@ def proxy_response(response) -> tuple[int, list[tuple[str, str]], bytes]:
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise ValueError(f"statusCode {status!r} is not an HTTP status")
-    single = response.get("headers") or {}
-    multi = response.get("multiValueHeaders") or {}
+    single = {} if response.get("headers") is None else response["headers"]
+    multi = {} if response.get("multiValueHeaders") is None else response["multiValueHeaders"]
     if not isinstance(single, dict) or not isinstance(multi, dict) or not all(
             isinstance(v, list) for v in multi.values()):
         raise ValueError("headers must be an object and multiValueHeaders an object of lists")
