@@ -302,3 +302,47 @@ def test_the_deployed_api_key_is_read_from_the_target(aws_clients):
     created = aws_clients.apigateway.create_api_key(name="infragen-dev-default", enabled=True)
     assert deployed_api_key(aws_clients.apigateway, {"ApiKey": created["id"]}.get, Console()) == created["value"]
     assert deployed_api_key(aws_clients.apigateway, {}.get, Console()) is None  # not deployed: a local key
+
+
+def test_an_unhandled_error_reaches_the_error_topic_on_the_target(app, moto_endpoint, aws_clients, serve):
+    target = ["--config", str(app), "--endpoint-url", moto_endpoint]
+    assert CliRunner().invoke(cli, ["deploy", *target, "--yes"]).exit_code == 0
+    topic = next(r["PhysicalResourceId"] for r in aws_clients.cloudformation.list_stack_resources(
+        StackName="infragen-dev")["StackResourceSummaries"] if r["LogicalResourceId"] == "ErrorTopic")
+    sqs = aws_clients.session.client("sqs", endpoint_url=moto_endpoint)
+    queue = sqs.create_queue(QueueName="errors")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws_clients.session.client("sns", endpoint_url=moto_endpoint).subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    handler = app.parent / "lambda_src" / "hello" / "handler.py"
+    handler.write_text(handler.read_text().replace('    greeting = parameters', '    1 / 0\n    greeting = parameters'))
+    served = serve(app)
+    status, body = served.keyed("GET", "/hello")
+    assert status == 500 and body["error"]  # the shared runtime answers 500 itself…
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+    assert "ZeroDivisionError" in messages[0]["Body"]  # … and alerts the error topic
+    handler.write_text("def handler(event, context):\n    raise ValueError('escaped')\n")
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+
+
+def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infragen", "serve", "--config", str(app), "--endpoint-url", moto_endpoint,
+         "--port", "0", "--output", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        banner = [process.stderr.readline() for _ in range(4)]
+        url = re.search(r"at (http://127\.0\.0\.1:\d+)", banner[0]).group(1)
+        key = re.search(r"x-api-key: (\S+)", "".join(banner)).group(1)
+        reply = _DIRECT.open(urllib.request.Request(url + "/hello", headers={"x-api-key": key}), timeout=30)
+        assert reply.status == 200 and json.loads(reply.read())["greeting"]
+        assert json.loads(process.stdout.readline())["status"] == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 130 and "Traceback" not in stderr
