@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -36,6 +37,12 @@ class ApiServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "infragen-serve"
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every keep-alive answer
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
         started = time.perf_counter()
@@ -148,6 +155,7 @@ def run(config_path: Path, env_name: str | None, host: str, port: int, output: s
     cfg = load_env(config_path, env_name)
     with target_clients(cfg, config_path, console, target_flags, check=None) as clients:
         api = LocalApi(config_path, env_name, clients, console=console)
+        warm_sdk_models(("ssm", "sns", "dynamodb", "s3", "sqs", "kms"))
         try:
             server = ApiServer((host, port), api, RequestLog(as_json=output == "json"))
         except OSError as exc:
@@ -159,6 +167,24 @@ def run(config_path: Path, env_name: str | None, host: str, port: int, output: s
             click.echo(banner(api, server.url, describe_target(clients, api.loaded.cfg)), err=True)
             server.serve_forever()
     return 0
+
+
+def warm_sdk_models(services) -> None:
+    """Load the SDK's service models into boto3's default session before handlers fork from this
+    process, so each request's fresh import does not parse them again (the models only: no
+    credentials, region or endpoint are resolved here; the handler's environment decides those)."""
+    import boto3
+
+    boto3.setup_default_session()
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    for service in services:
+        for kind in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+            try:
+                loader.load_service_model(service, kind)
+            except Exception:  # a model this botocore lacks: nothing to warm
+                pass
+    loader.load_data("partitions")
+    loader.load_data("sdk-default-configuration")
 
 
 def banner(api: LocalApi, url: str, target: str) -> str:
