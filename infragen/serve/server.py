@@ -199,6 +199,6 @@ def banner(api: LocalApi, url: str, target: str) -> str:
         lines.append(f"  {endpoint.route.method:<7} {endpoint.route.path:<30} "
                      f"{functions.get(endpoint.function_logical_id, '?'):<18} {auth}{model}")
     if any(e.api_key_required for e in table.endpoints):
-        where = "the deployed ApiKey" if api.api_key_source == "deployed" else "a local key: the stack's is not deployed on this target"
+        where = "the deployed ApiKey" if api.api_key_source == "deployed" else "a local key: no deployed ApiKey could be read on this target"
         lines.append(f"x-api-key: {api.api_key}  ({where})")
     return "\n".join(lines)
