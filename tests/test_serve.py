@@ -346,3 +346,20 @@ def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 130 and "Traceback" not in stderr
+
+
+def test_a_broken_config_answers_502_until_fixed_and_a_schema_edit_applies(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    served = serve(config)
+    json_type = {"Content-Type": "application/json"}
+    assert served.keyed("POST", "/data", body='{"data": "x"}', headers=json_type)[0] == 400
+    schema = tmp_path / "lambda_src" / "data_processor" / "request.schema.json"
+    schema.write_text(schema.read_text().replace('"type": "array"', '"type": ["array", "string"]'))
+    assert served.keyed("POST", "/data", body='{"data": "x"}', headers=json_type)[0] == 400  # the handler's own 400
+    assert re.search(r"^POST /data 400 [\d.]+ ms data_processor ", served.log.getvalue(), re.M)  # reached it
+    good = config.read_text()
+    config.write_text(good.replace("[functions.hello]", "[functions.hello"))
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    assert "infragen.toml" in served.log.getvalue()
+    config.write_text(good)
+    assert served.keyed("GET", "/hello")[0] == 200

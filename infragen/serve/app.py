@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infragen.errors import InfragenError
-from infragen.serve.auth import FORBIDDEN, NO_ROUTE, Rejection, Signer, check_api_key, header
+from infragen.serve.auth import NO_ROUTE, Rejection, Signer, check_api_key, header
 from infragen.serve.routing import Endpoint, RouteTable, is_binary, media_type, route_table
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway REST: 10 MB request payload
