@@ -84,8 +84,12 @@ def main() -> None:
         shutil.copytree(ROOT / "lambda_src", project / "lambda_src")
         rows = []
         process, url, key, first = start(project, endpoint)
+        process.terminate()
+        process.wait(timeout=10)
+        process, url, key, again = start(project, endpoint)
         try:
-            rows.append(("start to first answer (GET /hello)", f"{first:.2f} s", "≤ 0.5 s"))
+            rows.append(("start to first answer, fresh emulator", f"{first:.2f} s", "≤ 0.5 s"))
+            rows.append(("start to first answer, emulator warm", f"{again:.2f} s", "≤ 0.5 s"))
             hello = latencies(url, key, "/hello", count)
             rows.append((f"GET /hello (reads SSM), {count} requests",
                          f"median {statistics.median(hello):.1f} ms, p95 {_p95(hello):.1f} ms", "median ≤ 1 ms"))
