@@ -363,3 +363,24 @@ def test_a_broken_config_answers_502_until_fixed_and_a_schema_edit_applies(tmp_p
     assert "infragen.toml" in served.log.getvalue()
     config.write_text(good)
     assert served.keyed("GET", "/hello")[0] == 200
+
+
+def test_chunked_bodies_and_encoded_path_parameters(tmp_path, serve):
+    import http.client
+
+    config = copy_app(ROOT, tmp_path)
+    config.write_text(config.read_text().replace('routes = ["GET /hello"]', 'routes = ["GET /hello/{name}"]')
+                      .replace('open_routes = []', 'open_routes = ["GET /hello/{name}", "POST /data"]'))
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import json\ndef handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': json.dumps([event['path'], event['pathParameters']])}\n")
+    served = serve(config)
+    assert served.json("GET", "/hello/a%20b") == (200, ["/hello/a b", {"name": "a b"}])
+    connection = http.client.HTTPConnection(served.url.removeprefix("http://"), timeout=30)
+    connection.request("POST", "/data", body=iter([b'{"data": ', b'[1, 2]}']),
+                       headers={"Content-Type": "application/json"}, encode_chunked=True)
+    reply = connection.getresponse()
+    assert (reply.status, json.loads(reply.read())["items"]) == (200, [1, 2])
+    connection.request("POST", "/data", body=iter([b"x" * (6 << 20)] * 2), encode_chunked=True)
+    reply = connection.getresponse()
+    assert (reply.status, json.loads(reply.read())) == (413, {"message": "Request Too Long"})

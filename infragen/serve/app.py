@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from infragen.errors import InfragenError
 from infragen.serve.auth import NO_ROUTE, Rejection, Signer, check_api_key, header
@@ -112,19 +113,21 @@ class LocalApi:
     def handle(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes,
                source_ip: str = "127.0.0.1") -> Answer:
         request_id = str(uuid.uuid4())
+        raw_path = path  # as sent, percent-encoding kept: what a SigV4 signature covers
         if len(body) > PAYLOAD_LIMIT:
             return _gateway(TOO_LARGE, request_id)
         try:
             loaded = self.current()
         except InfragenError as exc:
             return _gateway(INTERNAL, request_id, error=f"infragen.toml: {exc}")
+        path = unquote(path)  # API Gateway matches, and hands over, the decoded path
         match = loaded.table.match(method, path)
         if match is None:  # API Gateway: an undefined resource or method is "Missing Authentication Token"
             return _gateway(NO_ROUTE, request_id)
         endpoint = match.endpoint
         identity = {}
         if endpoint.authorization == "AWS_IAM":
-            rejection = (self.signer.check(method, path, query, headers, body) if self.signer
+            rejection = (self.signer.check(method, raw_path, query, headers, body) if self.signer
                          else Rejection(403, "The security token included in the request is invalid.",
                                         "UnrecognizedClientException"))
             if rejection:

@@ -51,23 +51,46 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             headers.setdefault(name, []).append(value)
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > PAYLOAD_LIMIT:  # refused before the integration, as API Gateway does
-            answer = _gateway(TOO_LARGE if length > 0 else _bad_request(), str(uuid.uuid4()))
-            self._discard(min(length, DRAIN_LIMIT))  # so the client can read the answer
-            self.close_connection = True
+            body = self._body()
+        except _TooLarge:  # refused before the integration, as API Gateway does above 10 MB
+            body, answer = None, _gateway(TOO_LARGE, str(uuid.uuid4()))
+        except (ValueError, OSError):
+            body, answer = None, _gateway(_bad_request(), str(uuid.uuid4()))
+        if body is None:
+            self.close_connection = True  # what is left of the body is not read
         else:
-            body = self.rfile.read(length) if length else b""
             answer = self.server.api.handle(self.command, path, query, headers, body,
                                             source_ip=self.client_address[0])
         self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
         self._send(answer)
 
-    def _discard(self, length: int) -> None:
-        while length > 0 and (chunk := self.rfile.read(min(length, 1 << 20))):
-            length -= len(chunk)
+    def _body(self) -> bytes:
+        """The request body (Content-Length or chunked); _TooLarge above the payload limit, after
+        reading (and dropping) up to DRAIN_LIMIT of it so the client gets to read the answer."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, size = [], 0
+            while (length := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+                data = self.rfile.read(length)
+                self.rfile.readline()
+                size += len(data)
+                if size <= PAYLOAD_LIMIT:
+                    chunks.append(data)
+                elif size > DRAIN_LIMIT:
+                    raise _TooLarge
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                pass
+            if size > PAYLOAD_LIMIT:
+                raise _TooLarge
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > PAYLOAD_LIMIT:
+            remaining = min(length, DRAIN_LIMIT)
+            while remaining > 0 and (chunk := self.rfile.read(min(remaining, 1 << 20))):
+                remaining -= len(chunk)
+            raise _TooLarge
+        return self.rfile.read(length) if length else b""
 
     def _send(self, answer: Answer) -> None:
         self.send_response(answer.status)
@@ -86,6 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # the request log is ours (RequestLog)
         pass
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _bad_request():
