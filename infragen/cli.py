@@ -308,6 +308,40 @@ def invoke(config_path, function, env_name, event_source, route, path_values, bo
                              route, path_values, body))
 
 
+@cli.command()
+@CONFIG_OPTION
+@ENV_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=3000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Request log format.")
+@target_options
+@reports_errors
+def serve(config_path, env_name, host, port, output, target_flags):
+    """Serve the API locally as API Gateway would answer it (auth, models, limits), from the current code."""
+    from infragen.serve.server import run
+
+    sys.exit(run(config_path, env_name, host, port, output, target_flags))
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.argument("source", metavar="FUNCTION|api")
+@ENV_OPTION
+@click.option("--since", default="10m", show_default=True, metavar="DURATION",
+              help="How far back: e.g. 30s, 10m, 2h, 1d.")
+@click.option("--follow", "-f", is_flag=True, help="Keep polling for new events (Ctrl-C stops).")
+@click.option("--filter", "filter_text", metavar="TEXT", help="Only events containing TEXT.")
+@target_options
+@reports_errors
+def logs(config_path, source, env_name, since, follow, filter_text, target_flags):
+    """Print a deployed function's (or the API's access) log events, JSON lines made readable."""
+    from infragen import logs as log_reader
+
+    sys.exit(log_reader.run(config_path, source, env_name, since, follow, filter_text, target_flags))
+
+
 @cli.group()
 def new():
     """Add a function (handler, example event, test) or a table to the project."""

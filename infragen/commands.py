@@ -95,12 +95,11 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     import json
 
     from infragen.console import Console
-    from infragen.function_env import function_environment, stack_resolver
+    from infragen.function_env import stack_resolver
     from infragen.events import default_event
     from infragen.invoke import load_event, run_handler
     from infragen.render import stack_template
     from infragen.stack.names import function_name
-    from infragen.target import handler_environment
 
     cfg = load_env(config_path, env_name)
     fn = cfg.function(function)
@@ -114,13 +113,11 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     console = Console()
     # No credential check: without them, stack references become placeholders.
     with target_clients(cfg, config_path, console, target_flags, check=None) as clients:
-        resolve = stack_resolver(clients.cloudformation, cfg.stack_name)
-        variables = function_environment(template, fn.name, _leniently(resolve, console))
-        region = clients.target.region
-        variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
+        resolve = leniently(stack_resolver(clients.cloudformation, cfg.stack_name), console)
+        variables = handler_variables(template, fn.name, clients, resolve)
         result = run_handler(root / fn.source, event, variables, handler=fn.handler,
                              shared_dirs=[root / folder for folder in cfg.shared_packages],
-                             dependency_dir=_local_dependencies(root, fn),
+                             dependency_dir=local_dependencies(root, fn),
                              timeout_s=fn.timeout, memory_mb=fn.memory,
                              function_name=function_name(cfg, fn.name))
     click.echo(result.logs, nl=False, err=True)
@@ -132,7 +129,19 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     return EXIT_OK
 
 
-def _local_dependencies(root: Path, fn) -> Path | None:
+def handler_variables(template: dict, function: str, clients, resolve) -> dict[str, str]:
+    """The deployed function's environment (stack references resolved by `resolve`), pointed at the
+    target with the command's credentials, as a local run of its handler gets it."""
+    from infragen.function_env import function_environment
+    from infragen.target import handler_environment
+
+    variables = function_environment(template, function, resolve)
+    region = clients.target.region
+    variables.update(handler_environment(clients), AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    return variables
+
+
+def local_dependencies(root: Path, fn) -> Path | None:
     """The function's requirements.txt installed for this machine (cached), or None."""
     from infragen.artifacts import DEPS_DIR, REQUIREMENTS_FILE
     from infragen.project import STATE_DIR
@@ -145,7 +154,7 @@ def _local_dependencies(root: Path, fn) -> Path | None:
     return install_for_local(requirements, cache_dir=root / STATE_DIR / DEPS_DIR)
 
 
-def _leniently(resolve, console):
+def leniently(resolve, console):
     """A resolver that warns once and gives up (placeholders) when the target cannot answer."""
     from infragen.errors import AwsError
 

@@ -40,31 +40,49 @@ def proxy_event(route: Route, *, path_values: dict[str, str], body: str | None,
                    "User-Agent": USER_AGENT, "X-Forwarded-Proto": "https",
                    **({"Content-Type": "application/json"} if body is not None else {}),
                    **(headers or {})}
+    return request_event(route, method=method, path=path, path_values=path_values,
+                         headers={k: [v] for k, v in all_headers.items()}, query=query,
+                         body=None if body is None else body.encode(), binary=binary, region=region)
+
+
+def request_event(route: Route, *, method: str, path: str, path_values: dict[str, str],
+                  headers: dict[str, list[str]], query: dict[str, list[str]] | None, body: bytes | None,
+                  binary: bool, region: str, request_id: str | None = None,
+                  source_ip: str = SOURCE_IP, identity: dict | None = None) -> dict:
+    """The proxy event API Gateway sends for one request: `headers` and `query` multi-valued as
+    received (the single-valued maps keep the last value), the body base64-encoded when `binary`,
+    else decoded as UTF-8."""
     now = datetime.now(timezone.utc)
-    request_id = str(uuid.uuid4())
-    payload = body
-    if body is not None and binary:
-        payload = base64.b64encode(body.encode()).decode()
+    request_id = request_id or str(uuid.uuid4())
+    single = {k: v[-1] for k, v in headers.items() if v}
+    host = next((v for k, v in single.items() if k.lower() == "host"), f"{API_ID}.execute-api.{region}.amazonaws.com")
+    user_agent = next((v for k, v in single.items() if k.lower() == "user-agent"), None)
+    payload = None
+    if body is not None:
+        payload = base64.b64encode(body).decode() if binary else body.decode("utf-8", errors="replace")
     return {
         "resource": route.path,
         "path": path,
         "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "headers": single or None,
+        "multiValueHeaders": {k: list(v) for k, v in headers.items()} or None,
         "queryStringParameters": {k: v[-1] for k, v in query.items()} if query else None,
-        "multiValueQueryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {k: list(v) for k, v in query.items()} if query else None,
         "pathParameters": dict(path_values) or None,
         "stageVariables": None,
         "requestContext": {
             "accountId": LOCAL_ACCOUNT_ID,
             "apiId": API_ID,
-            "domainName": all_headers["Host"],
-            "domainPrefix": API_ID,
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
             "extendedRequestId": request_id[:16],
             "httpMethod": method,
-            "identity": {"sourceIp": SOURCE_IP, "userAgent": USER_AGENT, "accountId": None,
+            "identity": {"sourceIp": source_ip, "userAgent": user_agent, "accountId": None,
                          "apiKey": None, "apiKeyId": None, "caller": None, "user": None,
-                         "userArn": None, "accessKey": None, "cognitoIdentityId": None},
+                         "userArn": None, "accessKey": None, "cognitoIdentityId": None,
+                         "cognitoIdentityPoolId": None, "cognitoAuthenticationType": None,
+                         "cognitoAuthenticationProvider": None, "principalOrgId": None,
+                         **(identity or {})},
             "path": f"/{STAGE_NAME}{path}",
             "protocol": "HTTP/1.1",
             "requestId": request_id,

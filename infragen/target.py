@@ -160,6 +160,10 @@ class Clients:
     def service_quotas(self):
         return self._client("service-quotas")
 
+    @cached_property
+    def apigateway(self):
+        return self._client("apigateway")
+
     def _client(self, service: str):
         limits = self.target.limits
         config = Config(

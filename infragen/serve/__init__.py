@@ -1,0 +1,1 @@
+"""`infragen serve`: the REST API on this machine, answering as API Gateway would."""

@@ -1,0 +1,303 @@
+"""What one request gets from the local API: API Gateway's checks, the handler's run, its answer.
+
+Independent of HTTP plumbing (server.py): `LocalApi.handle` takes the request's parts and returns
+the status, headers and body API Gateway would send. Each fidelity rule names the AWS behaviour
+it mirrors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from infragen.errors import InfragenError
+from infragen.serve.auth import NO_ROUTE, Rejection, Signer, check_api_key, header
+from infragen.serve.routing import Endpoint, RouteTable, is_binary, media_type, route_table
+
+PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway REST: 10 MB request payload
+INTEGRATION_TIMEOUT_S = 29.0  # API Gateway REST: default (and usual maximum) integration timeout
+TOO_LARGE = Rejection(413, "Request Too Long", "RequestTooLargeException")
+BAD_BODY = Rejection(400, "Invalid request body", "BadRequestException")
+INTERNAL = Rejection(502, "Internal server error", "InternalServerErrorException")
+TIMED_OUT = Rejection(504, "Endpoint request timed out", "IntegrationTimeoutException")
+
+
+@dataclass
+class Answer:
+    """An HTTP answer plus what the request log line says about it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_id: str
+    function: str | None = None
+    logs: str = ""
+    error: str | None = None  # why the gateway answered instead of the handler (server log only)
+
+
+@dataclass
+class Loaded:
+    """The project as last read: routes from its rendered template, each function's environment."""
+
+    cfg: object
+    table: RouteTable
+    template: dict
+    functions: dict  # logical id → FunctionConfig
+    variables: dict[str, dict[str, str]] = field(default_factory=dict)
+    stamps: dict[Path, float] = field(default_factory=dict)
+
+
+class LocalApi:
+    """The API of one environment, answering from the current code and config on every request."""
+
+    def __init__(self, config_path: Path, env_name: str | None, clients, *, console,
+                 api_key: str | None = None, integration_timeout_s: float = INTEGRATION_TIMEOUT_S):
+        self.config_path = Path(config_path)
+        self.env_name = env_name
+        self.clients = clients
+        self.console = console
+        self.integration_timeout_s = integration_timeout_s
+        self._lock = threading.Lock()
+        self._resolve = None
+        self.loaded = self._load()
+        deployed = deployed_api_key(clients.apigateway, self._resolve, console) if (
+            api_key is None and self.loaded.table.has_api_key) else None
+        self.api_key = api_key or deployed or _generated_key()
+        self.api_key_source = "deployed" if deployed else "given" if api_key else "local"
+        self.signer = _signer(clients)
+
+    # -- project (re)loading ------------------------------------------------------------------
+
+    def _load(self) -> Loaded:
+        from infragen.commands import handler_variables, leniently
+        from infragen.function_env import stack_resolver
+        from infragen.project import load_env
+        from infragen.render import stack_template
+        from infragen.stack.names import function_logical_id
+
+        cfg = load_env(self.config_path, self.env_name)
+        template = json.loads(stack_template(cfg))
+        if self._resolve is None:
+            self._resolve = leniently(stack_resolver(self.clients.cloudformation, cfg.stack_name), self.console)
+        functions = {function_logical_id(fn.name): fn for fn in cfg.functions}
+        table = route_table(template)
+        variables = {lid: handler_variables(template, fn.name, self.clients, self._resolve)
+                     for lid, fn in functions.items()
+                     if any(e.function_logical_id == lid for e in table.endpoints)}
+        return Loaded(cfg, table, template, functions, variables, self._stamps(cfg))
+
+    def _stamps(self, cfg) -> dict[Path, float]:
+        """Modification times of what the routes are read from: the config and its body schemas."""
+        root = self.config_path.resolve().parent
+        watched = [self.config_path] + [root / fn.body_schema for fn in cfg.functions
+                                        if getattr(fn, "body_schema", None)]
+        return {path: _mtime(path) for path in watched}
+
+    def current(self) -> Loaded:
+        """The loaded project, re-read first when infragen.toml or a body schema changed."""
+        with self._lock:
+            if any(_mtime(path) != stamp for path, stamp in self.loaded.stamps.items()):
+                self.loaded = self._load()
+            return self.loaded
+
+    # -- one request --------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes,
+               source_ip: str = "127.0.0.1") -> Answer:
+        request_id = str(uuid.uuid4())
+        raw_path = path  # as sent, percent-encoding kept: what a SigV4 signature covers
+        if len(body) > PAYLOAD_LIMIT:
+            return _gateway(TOO_LARGE, request_id)
+        try:
+            loaded = self.current()
+        except InfragenError as exc:
+            return _gateway(INTERNAL, request_id, error=f"infragen.toml: {exc}")
+        path = unquote(path)  # API Gateway matches, and hands over, the decoded path
+        match = loaded.table.match(method, path)
+        if match is None:  # API Gateway: an undefined resource or method is "Missing Authentication Token"
+            return _gateway(NO_ROUTE, request_id)
+        endpoint = match.endpoint
+        identity = {}
+        if endpoint.authorization == "AWS_IAM":
+            rejection = (self.signer.check(method, raw_path, query, headers, body) if self.signer
+                         else Rejection(403, "The security token included in the request is invalid.",
+                                        "UnrecognizedClientException"))
+            if rejection:
+                return _gateway(rejection, request_id)
+            identity = {"accessKey": self.signer.access_key, "accountId": self.signer.account_id,
+                        "caller": self.signer.access_key,
+                        "userArn": f"arn:aws:iam::{self.signer.account_id}:user/local",
+                        "user": self.signer.access_key}
+        if endpoint.api_key_required:
+            if rejection := check_api_key(headers, self.api_key):
+                return _gateway(rejection, request_id)
+            identity["apiKey"] = self.api_key
+            identity["apiKeyId"] = "local"
+        if endpoint.body_schema is not None and (rejection := _invalid_body(endpoint, headers, body)):
+            return _gateway(rejection, request_id)
+        return self._integrate(loaded, match, method, path, query, headers, body, source_ip, identity,
+                               request_id)
+
+    def _integrate(self, loaded: Loaded, match, method, path, query, headers, body, source_ip, identity,
+                   request_id) -> Answer:
+        from urllib.parse import parse_qs
+
+        from infragen.commands import local_dependencies
+        from infragen.events import request_event
+        from infragen.invoke import CALLER_TIMEOUT, run_handler
+        from infragen.stack.names import function_name
+
+        endpoint = match.endpoint
+        fn = loaded.functions[endpoint.function_logical_id]
+        binary = is_binary(header(headers, "content-type"), loaded.table.binary_media_types) or not _utf8(body)
+        event = request_event(endpoint.route, method=method, path=path, path_values=match.path_values,
+                              headers=headers, query=parse_qs(query, keep_blank_values=True) or None,
+                              body=body if body else None, binary=binary,
+                              region=self.clients.target.region, request_id=request_id,
+                              source_ip=source_ip, identity=identity)
+        root = self.config_path.resolve().parent
+        try:
+            result = run_handler(root / fn.source, event, loaded.variables[endpoint.function_logical_id],
+                                 handler=fn.handler, shared_dirs=[root / d for d in loaded.cfg.shared_packages],
+                                 dependency_dir=local_dependencies(root, fn), timeout_s=fn.timeout,
+                                 memory_mb=fn.memory, function_name=function_name(loaded.cfg, fn.name),
+                                 stop_after_s=self.integration_timeout_s)
+        except InfragenError as exc:  # e.g. the handler module was deleted
+            return _gateway(INTERNAL, request_id, function=fn.name, error=str(exc))
+        if result.error_type == CALLER_TIMEOUT:
+            return _gateway(TIMED_OUT, request_id, function=fn.name, logs=result.logs,
+                            error=f"integration timeout ({self.integration_timeout_s:g} s)")
+        if not result.ok:  # API Gateway: a function error is a malformed proxy response → 502
+            return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
+                            error=result.error_traceback or f"{result.error_type}: {result.error_message}")
+        try:
+            status, response_headers, response_body = proxy_response(result.response)
+        except ValueError as exc:
+            return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
+                            error=f"Malformed Lambda proxy response: {exc}")
+        return Answer(status, response_headers + _gateway_headers(request_id), response_body, request_id,
+                      function=fn.name, logs=result.logs)
+
+
+def proxy_response(response) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The HTTP answer of a Lambda proxy response, or ValueError when API Gateway would call it
+    malformed (502): not an object, no integer statusCode, a body that is not a string, header
+    maps of the wrong shape, bad base64 with isBase64Encoded."""
+    if not isinstance(response, dict):
+        raise ValueError(f"the response is a {type(response).__name__}, not an object")
+    status = response.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise ValueError(f"statusCode {status!r} is not an HTTP status")
+    single = {} if response.get("headers") is None else response["headers"]
+    multi = {} if response.get("multiValueHeaders") is None else response["multiValueHeaders"]
+    if not isinstance(single, dict) or not isinstance(multi, dict) or not all(
+            isinstance(v, list) for v in multi.values()):
+        raise ValueError("headers must be an object and multiValueHeaders an object of lists")
+    headers = [(str(k), _header_text(v)) for k, values in multi.items() for v in values]
+    named = {k.lower() for k, _ in headers}
+    headers += [(str(k), _header_text(v)) for k, v in single.items() if k.lower() not in named]
+    body = response.get("body")
+    if body is not None and not isinstance(body, str):
+        raise ValueError(f"body is a {type(body).__name__}, not a string")
+    data = (body or "").encode()
+    if response.get("isBase64Encoded") and body:
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("isBase64Encoded is true but body is not base64") from None
+    if "content-type" not in {k.lower() for k, _ in headers}:
+        headers.append(("Content-Type", "application/json"))  # API Gateway's default
+    return status, headers, data
+
+
+def _header_text(value) -> str:
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"header value {value!r} is not a scalar")
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _invalid_body(endpoint: Endpoint, headers: dict[str, list[str]], body: bytes) -> Rejection | None:
+    """Request validator with the route's model (JSON Schema draft 4, as API Gateway models are):
+    400 {"message": "Invalid request body"} before the function runs. API Gateway picks the model by
+    Content-Type and treats a request without one as application/json; other types pass unchecked."""
+    import jsonschema
+
+    if media_type(header(headers, "content-type")) not in ("", "application/json"):
+        return None
+    try:
+        document = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        return BAD_BODY
+    if not jsonschema.Draft4Validator(endpoint.body_schema).is_valid(document):
+        return BAD_BODY
+    return None
+
+
+def _gateway(rejection: Rejection, request_id: str, *, function: str | None = None, logs: str = "",
+             error: str | None = None) -> Answer:
+    """A gateway response as API Gateway sends it: JSON {"message": …} and x-amzn-ErrorType."""
+    body = json.dumps({"message": rejection.message}).encode()
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", rejection.error_type)]
+    return Answer(rejection.status, headers + _gateway_headers(request_id), body, request_id,
+                  function=function, logs=logs, error=error)
+
+
+def _gateway_headers(request_id: str) -> list[tuple[str, str]]:
+    return [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id[:8] + "="),
+            ("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}")]
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1.0
+
+
+def deployed_api_key(apigateway, resolve, console) -> str | None:
+    """The value of the stack's deployed ApiKey (apigateway:GetApiKey includeValue), or None when
+    the stack (or the key) is not deployed on the target or cannot be read (a warning says why)."""
+    key_id = resolve("ApiKey")
+    if not key_id:
+        return None
+    try:
+        return apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
+    except Exception as exc:  # botocore's ClientError and connection errors alike: serve with a local key
+        console.warn(f"Could not read the deployed API key ({exc}); using a local key.")
+        return None
+
+
+def _generated_key() -> str:
+    return secrets.token_urlsafe(30)
+
+
+def _signer(clients) -> Signer | None:
+    """The target's credentials as the only valid SigV4 signers (None without credentials)."""
+    from infragen.events import LOCAL_ACCOUNT_ID
+
+    try:
+        credentials = clients.session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials else None
+    except Exception:
+        frozen = None
+    if frozen is None:
+        return None
+    return Signer(frozen.access_key, frozen.secret_key, frozen.token, clients.target.region, LOCAL_ACCOUNT_ID)

@@ -1,0 +1,231 @@
+"""The HTTP side of `infragen serve`: a threading server in front of LocalApi, and its request log."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import click
+
+from infragen.serve.app import PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
+
+
+DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body is read (and dropped) up to this, then the connection closes
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], api: LocalApi, log):
+        super().__init__(address, _Handler)
+        self.api = api
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "infragen-serve"
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every keep-alive answer
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        path, _, query = self.path.partition("?")
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name, []).append(value)
+        try:
+            body = self._body()
+        except _TooLarge:  # refused before the integration, as API Gateway does above 10 MB
+            body, answer = None, _gateway(TOO_LARGE, str(uuid.uuid4()))
+        except (ValueError, OSError):
+            body, answer = None, _gateway(_bad_request(), str(uuid.uuid4()))
+        if body is None:
+            self.close_connection = True  # what is left of the body is not read
+        else:
+            answer = self.server.api.handle(self.command, path, query, headers, body,
+                                            source_ip=self.client_address[0])
+        self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
+        self._send(answer)
+
+    def _body(self) -> bytes:
+        """The request body (Content-Length or chunked); _TooLarge above the payload limit, after
+        reading (and dropping) up to DRAIN_LIMIT of it so the client gets to read the answer."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, size = [], 0
+            while (length := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+                data = self.rfile.read(length)
+                self.rfile.readline()
+                size += len(data)
+                if size <= PAYLOAD_LIMIT:
+                    chunks.append(data)
+                elif size > DRAIN_LIMIT:
+                    raise _TooLarge
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                pass
+            if size > PAYLOAD_LIMIT:
+                raise _TooLarge
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > PAYLOAD_LIMIT:
+            remaining = min(length, DRAIN_LIMIT)
+            while remaining > 0 and (chunk := self.rfile.read(min(remaining, 1 << 20))):
+                remaining -= len(chunk)
+            raise _TooLarge
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        bodiless = answer.status in (204, 304) or answer.status < 200  # HTTP: these carry no body
+        body = b"" if self.command == "HEAD" or bodiless else answer.body
+        if not bodiless:
+            self.send_header("Content-Length", str(len(answer.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format, *args):  # the request log is ours (RequestLog)
+        pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _bad_request():
+    from infragen.serve.auth import Rejection
+
+    return Rejection(400, "Bad Request", "BadRequestException")
+
+
+class RequestLog:
+    """One line per request (method, path, status, latency, function, request id), the handler's
+    JSON log lines readably beneath it; with `as_json`, one JSON object per request instead."""
+
+    def __init__(self, as_json: bool = False, stream=None):
+        self.as_json = as_json
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, path: str, answer: Answer, latency_ms: float) -> None:
+        lines = [line for line in answer.logs.splitlines() if line.strip()]
+        if self.as_json:
+            record = {"method": method, "path": path, "status": answer.status,
+                      "latencyMs": round(latency_ms, 2), "function": answer.function,
+                      "requestId": answer.request_id, "logs": [_parsed(line) for line in lines]}
+            if answer.error:
+                record["error"] = answer.error
+            text = json.dumps(record, ensure_ascii=False)
+        else:
+            text = (f"{method} {path} {answer.status} {latency_ms:.1f} ms "
+                    f"{answer.function or '-'} {answer.request_id}")
+            text += "".join("\n    " + readable(line) for line in lines)
+            if answer.error:
+                text += "".join("\n  ! " + line for line in answer.error.rstrip().splitlines())
+        with self._lock:
+            click.echo(text, file=self.stream or sys.stdout)
+
+
+def _parsed(line: str):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return line
+
+
+def readable(line: str) -> str:
+    """A JSON log line as `time LEVEL message  key=value …` (other lines unchanged)."""
+    entry = _parsed(line)
+    if not isinstance(entry, dict):
+        return line
+    head = " ".join(str(entry.pop(k)) for k in ("timestamp", "level") if k in entry)
+    message = entry.pop("message", "")
+    entry.pop("logger", None)
+    exception = entry.pop("exception", None)
+    rest = "  ".join(f"{k}={v}" for k, v in entry.items())
+    text = f"{head} {message}" + (f"  {rest}" if rest else "")
+    return text + ("".join("\n      " + x for x in exception.splitlines()) if exception else "")
+
+
+def run(config_path: Path, env_name: str | None, host: str, port: int, output: str,
+        target_flags: dict) -> int:
+    """`infragen serve`: serve until Ctrl-C."""
+    from infragen.console import Console
+    from infragen.project import describe_target, target_clients
+
+    console = Console()
+    from infragen.project import load_env
+
+    cfg = load_env(config_path, env_name)
+    with target_clients(cfg, config_path, console, target_flags, check=None) as clients:
+        api = LocalApi(config_path, env_name, clients, console=console)
+        warm_sdk_models(("ssm", "sns", "dynamodb", "s3", "sqs", "kms"))
+        try:
+            server = ApiServer((host, port), api, RequestLog(as_json=output == "json"))
+        except OSError as exc:
+            from infragen.errors import UsageError
+
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                             hint="pick another --port (0: any free port)") from None
+        with server:
+            click.echo(banner(api, server.url, describe_target(clients, api.loaded.cfg)), err=True)
+            server.serve_forever()
+    return 0
+
+
+def warm_sdk_models(services) -> None:
+    """Load the SDK's service models into boto3's default session before handlers fork from this
+    process, so each request's fresh import does not parse them again (the models only: no
+    credentials, region or endpoint are resolved here; the handler's environment decides those)."""
+    import boto3
+
+    boto3.setup_default_session()
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    for service in services:
+        for kind in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+            try:
+                loader.load_service_model(service, kind)
+            except Exception:  # a model this botocore lacks: nothing to warm
+                pass
+    loader.load_data("partitions")
+    loader.load_data("sdk-default-configuration")
+
+
+def banner(api: LocalApi, url: str, target: str) -> str:
+    """What serve says at start: where, which routes with which auth, the API key."""
+    table = api.loaded.table
+    lines = [f"Serving {target} at {url} (Ctrl-C stops)"]
+    functions = {lid: fn.name for lid, fn in api.loaded.functions.items()}
+    for endpoint in table.endpoints:
+        auth = ("IAM (SigV4)" if endpoint.authorization == "AWS_IAM" else
+                "API key" if endpoint.api_key_required else "open")
+        model = ", body model" if endpoint.body_schema is not None else ""
+        lines.append(f"  {endpoint.route.method:<7} {endpoint.route.path:<30} "
+                     f"{functions.get(endpoint.function_logical_id, '?'):<18} {auth}{model}")
+    if any(e.api_key_required for e in table.endpoints):
+        where = "the deployed ApiKey" if api.api_key_source == "deployed" else "a local key: no deployed ApiKey could be read on this target"
+        lines.append(f"x-api-key: {api.api_key}  ({where})")
+    return "\n".join(lines)

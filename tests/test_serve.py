@@ -1,0 +1,386 @@
+"""`infragen serve` end to end: a server on a free port, real HTTP clients, the emulator as target."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from click.testing import CliRunner
+
+from infragen.cli import cli
+from infragen.console import Console
+from infragen.serve.app import LocalApi, deployed_api_key
+from infragen.serve.server import ApiServer, RequestLog
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = ROOT / "tests" / "apps" / "shop"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def copy_app(source: Path, tmp_path: Path, *, drop: tuple[str, ...] = ()) -> Path:
+    shutil.copy(source / "infragen.toml", tmp_path)
+    shutil.copytree(source / "lambda_src", tmp_path / "lambda_src", ignore=shutil.ignore_patterns("__pycache__"))
+    if (source / "schemas").is_dir():
+        shutil.copytree(source / "schemas", tmp_path / "schemas")
+    config = tmp_path / "infragen.toml"
+    for function in drop:  # e.g. the shop's `reports`, whose requirement needs a package index
+        text = config.read_text()
+        config.write_text(re.sub(rf"\[functions\.{function}\]\n(?:[^\[\n].*\n|\n)*", "", text))
+        shutil.rmtree(tmp_path / "lambda_src" / function)
+    return config
+
+
+class Served:
+    """A running server plus what its request log printed."""
+
+    def __init__(self, server: ApiServer, log: io.StringIO):
+        self.server, self.log = server, log
+        self.url = server.url
+        self.api = server.api
+
+    def request(self, method: str, path: str, *, body: bytes | str | None = None,
+                headers: dict | None = None) -> tuple[int, dict, bytes]:
+        data = body.encode() if isinstance(body, str) else body
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        try:
+            with _DIRECT.open(request, timeout=30) as reply:
+                return reply.status, dict(reply.headers), reply.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def json(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        status, _, body = self.request(method, path, **kwargs)
+        return status, json.loads(body or b"null")
+
+    def keyed(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        headers = {"x-api-key": self.api.api_key, **kwargs.pop("headers", {})}
+        return self.json(method, path, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def serve(aws_clients):
+    """Start `serve` for a config on a free port in a thread; stopped after the test."""
+    running = []
+
+    def start(config: Path, **options) -> Served:
+        log, as_json = io.StringIO(), options.pop("json", False)
+        api = LocalApi(config, None, aws_clients, console=Console(), **options)
+        server = ApiServer(("127.0.0.1", 0), api, RequestLog(stream=log, as_json=as_json))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        running.append(server)
+        return Served(server, log)
+
+    yield start
+    for server in running:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def app(tmp_path):
+    return copy_app(ROOT, tmp_path)
+
+
+def test_example_app_routes_answer_with_a_full_proxy_event_behind_the_api_key(app, serve):
+    served = serve(app)
+    status, body = served.keyed("GET", "/hello")
+    assert status == 200 and body["greeting"] == "Hello from infragen!" and body["environment"] == "dev"
+    status, body = served.keyed("POST", "/data", body=json.dumps({"data": [" a ", 2]}),
+                                headers={"Content-Type": "application/json"})
+    assert status == 200 and body["items"] == ["a", 2]
+    log = served.log.getvalue()
+    assert re.search(r"^GET /hello 200 [\d.]+ ms hello [0-9a-f-]{36}$", log, re.M)
+    assert re.search(r"^    \S+ INFO request completed", log, re.M)  # the handler's JSON lines, readable
+
+
+def test_the_event_is_what_api_gateway_sends(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import json\n"
+        "def handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': json.dumps(event),\n"
+        "            'multiValueHeaders': {'Set-Cookie': ['a=1', 'b=2']}, 'headers': {'X-One': 1}}\n")
+    served = serve(config)
+    status, headers, raw = served.request(
+        "GET", "/hello?tag=a&tag=b&empty=", headers={"x-api-key": served.api.api_key, "X-Custom": "v"})
+    event = json.loads(raw)
+    assert status == 200 and headers["X-One"] == "1"
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "empty": [""]}
+    assert event["queryStringParameters"] == {"tag": "b", "empty": ""}
+    assert event["headers"]["X-Custom"] == "v" and event["multiValueHeaders"]["X-Custom"] == ["v"]
+    context = event["requestContext"]
+    assert context["requestId"] == headers["x-amzn-RequestId"]
+    assert (context["stage"], context["resourcePath"], context["path"]) == ("v1", "/hello", "/v1/hello")
+    assert context["apiId"] and context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["apiKey"] == served.api.api_key
+    assert event["isBase64Encoded"] is False and event["body"] is None
+
+
+def test_api_key_missing_or_wrong_is_forbidden_before_the_handler_runs(app, serve):
+    served = serve(app)
+    assert served.json("GET", "/hello") == (403, {"message": "Forbidden"})
+    assert served.json("GET", "/hello", headers={"x-api-key": "wrong"}) == (403, {"message": "Forbidden"})
+    assert "GET /hello 403" in served.log.getvalue() and " hello " not in served.log.getvalue()
+
+
+def test_undefined_path_and_method_answer_missing_authentication_token(app, serve):
+    served = serve(app)
+    missing = (403, {"message": "Missing Authentication Token"})
+    assert served.keyed("GET", "/nope") == missing
+    assert served.keyed("DELETE", "/hello") == missing  # the resource exists, the method does not
+    assert served.keyed("GET", "/hello/") == missing
+    status, headers, _ = served.request("GET", "/nope")
+    assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+
+
+def test_body_violating_the_model_is_400_before_the_handler(app, serve):
+    served = serve(app)
+    invalid = (400, {"message": "Invalid request body"})
+    json_type = {"Content-Type": "application/json"}
+    assert served.keyed("POST", "/data", body='{"items": []}', headers=json_type) == invalid
+    assert served.keyed("POST", "/data", body='{"data": "no list"}', headers=json_type) == invalid
+    assert served.keyed("POST", "/data", body="{not json", headers=json_type) == invalid
+    assert "data_processor" not in served.log.getvalue()  # never reached the function
+
+
+def test_oversized_body_is_413_unread(app, serve):
+    served = serve(app)
+    status, body = served.keyed("POST", "/data", body=b"x" * (10 * 1024 * 1024 + 1),
+                                headers={"Content-Type": "application/json"})
+    assert (status, body) == (413, {"message": "Request Too Long"})
+
+
+def test_binary_body_reaches_the_handler_base64_encoded(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "data_processor" / "handler.py").write_text(
+        "import base64, hashlib\n"
+        "def handler(event, context):\n"
+        "    raw = base64.b64decode(event['body']) if event['isBase64Encoded'] else b''\n"
+        "    return {'statusCode': 200, 'isBase64Encoded': True, 'body': base64.b64encode(raw[::-1]).decode(),\n"
+        "            'headers': {'Content-Type': 'application/octet-stream'}}\n")
+    served = serve(config)
+    payload = bytes(range(256))
+    status, headers, raw = served.request("POST", "/data", body=payload, headers={
+        "x-api-key": served.api.api_key, "Content-Type": "application/octet-stream"})
+    assert (status, raw, headers["Content-Type"]) == (200, payload[::-1], "application/octet-stream")
+
+
+def test_handler_exception_and_malformed_response_are_502(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    handler = tmp_path / "lambda_src" / "hello" / "handler.py"
+    handler.write_text("def handler(event, context):\n    raise RuntimeError('boom')\n")
+    served = serve(config)
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    assert "RuntimeError: boom" in served.log.getvalue()
+    for malformed in ("{'body': 'no status'}", "{'statusCode': 200, 'body': {'not': 'a string'}}", "'text'"):
+        handler.write_text(f"def handler(event, context):\n    return {malformed}\n")
+        assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"}), malformed
+    assert "Malformed Lambda proxy response" in served.log.getvalue()
+
+
+def test_integration_timeout_is_504(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import time\ndef handler(event, context):\n    time.sleep(30)\n")
+    served = serve(config, integration_timeout_s=0.5)
+    started = time.monotonic()
+    assert served.keyed("GET", "/hello") == (504, {"message": "Endpoint request timed out"})
+    assert time.monotonic() - started < 5
+
+
+def test_hot_reload_of_code_config_and_a_syntax_error(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    handler = tmp_path / "lambda_src" / "hello" / "handler.py"
+    good = "def handler(event, context):\n    return {'statusCode': 200, 'body': '\"%s\"'}\n"
+    handler.write_text(good % "one")
+    served = serve(config)
+    assert served.keyed("GET", "/hello") == (200, "one")
+    handler.write_text(good % "two")
+    assert served.keyed("GET", "/hello") == (200, "two")
+    handler.write_text("def handler(event, context)\n    return 1\n")
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    assert "SyntaxError" in served.log.getvalue()
+    handler.write_text(good % "three")
+    assert served.keyed("GET", "/hello") == (200, "three")
+    # infragen.toml: a new route and an opened one are served on the next request
+    text = config.read_text().replace('routes = ["GET /hello"]', 'routes = ["GET /hello", "GET /hi/{name}"]')
+    config.write_text(text.replace("open_routes = []", 'open_routes = ["GET /hi/{name}"]'))
+    assert served.json("GET", "/hi/you") == (200, "three")
+
+
+def test_json_request_log(app, serve):
+    served = serve(app, json=True)
+    served.keyed("GET", "/hello")
+    record = json.loads(served.log.getvalue().splitlines()[0])
+    assert {k: record[k] for k in ("method", "path", "status", "function")} == {
+        "method": "GET", "path": "/hello", "status": 200, "function": "hello"}
+    assert record["latencyMs"] > 0 and any(isinstance(line, dict) and line.get("level") == "INFO"
+                                           for line in record["logs"])
+
+
+# -- AWS_IAM ------------------------------------------------------------------------------------
+
+def signed(url: str, method: str = "GET", body: bytes = b"", *, key: str = "testing", secret: str = "testing",
+           region: str = "us-west-2") -> dict:
+    request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(key, secret), "execute-api", region).add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_iam_routes_need_a_sigv4_signature_of_the_target_credentials(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    config.write_text(config.read_text().replace('api_auth = "api_key"', 'api_auth = "iam"'))
+    served = serve(config)
+    url = served.url + "/hello?x=1"
+    assert served.json("GET", "/hello") == (403, {"message": "Missing Authentication Token"})
+    status, body = served.json("GET", "/hello?x=1", headers=signed(url))
+    assert status == 200 and body["greeting"]
+    mismatch = served.json("GET", "/hello?x=2", headers=signed(url))  # signed for another query
+    assert mismatch[0] == 403 and mismatch[1]["message"].startswith(
+        "The request signature we calculated does not match")
+    assert served.json("GET", "/hello?x=1", headers=signed(url, secret="other")) == mismatch
+    assert served.json("GET", "/hello?x=1", headers=signed(url, key="AKIDOTHER")) == (
+        403, {"message": "The security token included in the request is invalid."})
+    status, body = served.json("GET", "/hello?x=1", headers=signed(url, region="eu-west-1"))
+    assert status == 403 and "region" in body["message"]
+    data = b'{"data": [1]}'
+    status, body = served.json("POST", "/data", body=data, headers=signed(served.url + "/data", "POST", data))
+    assert status == 200 and body["items"] == [1]
+
+
+# -- the app-model test app, deployed -------------------------------------------------------------
+
+def test_shop_routes_with_path_parameters_open_routes_and_its_model(tmp_path, moto_endpoint, serve):
+    config = copy_app(SHOP, tmp_path, drop=("reports",))
+    deployed = CliRunner().invoke(cli, ["deploy", "--config", str(config), "--endpoint-url", moto_endpoint, "--yes"])
+    assert deployed.exit_code == 0, deployed.output
+    served = serve(config)
+    assert served.json("GET", "/orders") == (200, {"orders": []})  # open route: no key needed
+    assert served.json("POST", "/orders", body='{"item": "tea", "quantity": 2}') == (403, {"message": "Forbidden"})
+    assert served.keyed("POST", "/orders", body='{"item": "tea", "quantity": 0}',
+                        headers={"Content-Type": "application/json"}) == (400, {"message": "Invalid request body"})
+    status, order = served.keyed("POST", "/orders", body='{"item": "tea", "quantity": 2}',
+                                 headers={"Content-Type": "application/json"})
+    assert status == 201 and order["item"] == "tea"
+    # The shop's handler json.dumps a DynamoDB Decimal: it raises, and API Gateway answers 502.
+    assert served.keyed("GET", f"/orders/{order['id']}") == (502, {"message": "Internal server error"})
+    assert "Object of type Decimal is not JSON serializable" in served.log.getvalue()
+    assert served.keyed("GET", f"/orders/{order['id']}/items") == (200, {"id": order["id"], "items": ["tea"]})
+    assert served.keyed("PUT", f"/orders/{order['id']}/items", body='["cup"]') == (
+        202, {"id": order["id"], "items": ["cup"]})
+    assert served.keyed("DELETE", f"/orders/{order['id']}") == (204, None)  # HTTP: no body
+    assert served.keyed("GET", f"/orders/{order['id']}") == (404, {"message": "no such order"})
+    assert served.json("GET", "/orders") == (200, {"orders": []})
+    assert served.keyed("PATCH", "/orders/1") == (403, {"message": "Missing Authentication Token"})
+    assert served.keyed("GET", "/reports/x") == (403, {"message": "Missing Authentication Token"})
+
+
+def test_a_secret_set_with_the_cli_is_read_by_the_served_handler(app, moto_endpoint, serve):
+    target = ["--config", str(app), "--endpoint-url", moto_endpoint]
+    assert CliRunner().invoke(cli, ["deploy", *target, "--yes"]).exit_code == 0
+    stored = CliRunner().invoke(cli, ["secrets", "set", "hello", "greeting", "--env", "dev", *target],
+                                input="Hej världen")
+    assert stored.exit_code == 0, stored.output
+    served = serve(app)
+    status, body = served.keyed("GET", "/hello")
+    assert (status, body["greeting"], body["greetingConfigured"]) == (200, "Hej världen", True)
+    assert "Hej" not in served.log.getvalue()
+
+
+def test_the_deployed_api_key_is_read_from_the_target(aws_clients):
+    created = aws_clients.apigateway.create_api_key(name="infragen-dev-default", enabled=True)
+    assert deployed_api_key(aws_clients.apigateway, {"ApiKey": created["id"]}.get, Console()) == created["value"]
+    assert deployed_api_key(aws_clients.apigateway, {}.get, Console()) is None  # not deployed: a local key
+
+
+def test_an_unhandled_error_reaches_the_error_topic_on_the_target(app, moto_endpoint, aws_clients, serve):
+    target = ["--config", str(app), "--endpoint-url", moto_endpoint]
+    assert CliRunner().invoke(cli, ["deploy", *target, "--yes"]).exit_code == 0
+    topic = next(r["PhysicalResourceId"] for r in aws_clients.cloudformation.list_stack_resources(
+        StackName="infragen-dev")["StackResourceSummaries"] if r["LogicalResourceId"] == "ErrorTopic")
+    sqs = aws_clients.session.client("sqs", endpoint_url=moto_endpoint)
+    queue = sqs.create_queue(QueueName="errors")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws_clients.session.client("sns", endpoint_url=moto_endpoint).subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    handler = app.parent / "lambda_src" / "hello" / "handler.py"
+    handler.write_text(handler.read_text().replace('    greeting = parameters', '    1 / 0\n    greeting = parameters'))
+    served = serve(app)
+    status, body = served.keyed("GET", "/hello")
+    assert status == 500 and body["error"]  # the shared runtime answers 500 itself…
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+    assert "ZeroDivisionError" in messages[0]["Body"]  # … and alerts the error topic
+    handler.write_text("def handler(event, context):\n    raise ValueError('escaped')\n")
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+
+
+def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infragen", "serve", "--config", str(app), "--endpoint-url", moto_endpoint,
+         "--port", "0", "--output", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        banner = [process.stderr.readline() for _ in range(4)]
+        url = re.search(r"at (http://127\.0\.0\.1:\d+)", banner[0]).group(1)
+        key = re.search(r"x-api-key: (\S+)", "".join(banner)).group(1)
+        reply = _DIRECT.open(urllib.request.Request(url + "/hello", headers={"x-api-key": key}), timeout=30)
+        assert reply.status == 200 and json.loads(reply.read())["greeting"]
+        assert json.loads(process.stdout.readline())["status"] == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 130 and "Traceback" not in stderr
+
+
+def test_a_broken_config_answers_502_until_fixed_and_a_schema_edit_applies(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    served = serve(config)
+    json_type = {"Content-Type": "application/json"}
+    assert served.keyed("POST", "/data", body='{"data": "x"}', headers=json_type)[0] == 400
+    schema = tmp_path / "lambda_src" / "data_processor" / "request.schema.json"
+    schema.write_text(schema.read_text().replace('"type": "array"', '"type": ["array", "string"]'))
+    assert served.keyed("POST", "/data", body='{"data": "x"}', headers=json_type)[0] == 400  # the handler's own 400
+    assert re.search(r"^POST /data 400 [\d.]+ ms data_processor ", served.log.getvalue(), re.M)  # reached it
+    good = config.read_text()
+    config.write_text(good.replace("[functions.hello]", "[functions.hello"))
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    assert "infragen.toml" in served.log.getvalue()
+    config.write_text(good)
+    assert served.keyed("GET", "/hello")[0] == 200
+
+
+def test_chunked_bodies_and_encoded_path_parameters(tmp_path, serve):
+    import http.client
+
+    config = copy_app(ROOT, tmp_path)
+    config.write_text(config.read_text().replace('routes = ["GET /hello"]', 'routes = ["GET /hello/{name}"]')
+                      .replace('open_routes = []', 'open_routes = ["GET /hello/{name}", "POST /data"]'))
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import json\ndef handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': json.dumps([event['path'], event['pathParameters']])}\n")
+    served = serve(config)
+    assert served.json("GET", "/hello/a%20b") == (200, ["/hello/a b", {"name": "a b"}])
+    connection = http.client.HTTPConnection(served.url.removeprefix("http://"), timeout=30)
+    connection.request("POST", "/data", body=iter([b'{"data": ', b'[1, 2]}']),
+                       headers={"Content-Type": "application/json"}, encode_chunked=True)
+    reply = connection.getresponse()
+    assert (reply.status, json.loads(reply.read())["items"]) == (200, [1, 2])
+    connection.request("POST", "/data", body=iter([b"x" * (6 << 20)] * 2), encode_chunked=True)
+    reply = connection.getresponse()
+    assert (reply.status, json.loads(reply.read())) == (413, {"message": "Request Too Long"})
