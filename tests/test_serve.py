@@ -273,9 +273,7 @@ def test_shop_routes_with_path_parameters_open_routes_and_its_model(tmp_path, mo
     status, order = served.keyed("POST", "/orders", body='{"item": "tea", "quantity": 2}',
                                  headers={"Content-Type": "application/json"})
     assert status == 201 and order["item"] == "tea"
-    # The shop's handler json.dumps a DynamoDB Decimal: it raises, and API Gateway answers 502.
-    assert served.keyed("GET", f"/orders/{order['id']}") == (502, {"message": "Internal server error"})
-    assert "Object of type Decimal is not JSON serializable" in served.log.getvalue()
+    assert served.keyed("GET", f"/orders/{order['id']}") == (200, order)  # quantity read back as a number
     assert served.keyed("GET", f"/orders/{order['id']}/items") == (200, {"id": order["id"], "items": ["tea"]})
     assert served.keyed("PUT", f"/orders/{order['id']}/items", body='["cup"]') == (
         202, {"id": order["id"], "items": ["cup"]})
