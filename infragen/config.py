@@ -77,7 +77,7 @@ class FunctionConfig:
     schedule: str | None = None
     environment: tuple[tuple[str, str], ...] = ()  # sorted by name
     parameters: tuple[tuple[str, str], ...] = ()  # (key, SSM parameter name), sorted by key
-    tables: tuple[tuple[str, str], ...] = ()  # (table, level), sorted by table
+    tables: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # (table, level or actions), by table
     access: tuple[AccessGrant, ...] = ()
     body_schema: str | None = None  # path as written
     body_schema_json: str | None = field(default=None, repr=False)  # its content, compact
@@ -259,9 +259,20 @@ def _schedule(value: str) -> str | None:
 
 
 def _tables_used(value: dict) -> str | None:
-    for name, level in value.items():
-        if level not in TABLE_LEVELS:
-            return f"grant levels {', '.join(map(repr, TABLE_LEVELS))} ({name} = {level!r})"
+    from infragen.iam_catalog import lookup
+
+    for name, access in value.items():
+        if isinstance(access, list):
+            for action in access:
+                info = lookup(action) if isinstance(action, str) else None
+                if info is None or info.service != "dynamodb" or "table" not in info.resource_types:
+                    return (f"DynamoDB actions on a table such as \"dynamodb:Query\" ({name} lists "
+                            f"{action!r})")
+            if not access:
+                return f"a level or a non-empty list of DynamoDB actions ({name} = [])"
+        elif access not in TABLE_LEVELS:
+            return (f"grant levels {', '.join(map(repr, TABLE_LEVELS))} or a list of DynamoDB "
+                    f"actions ({name} = {access!r})")
     return None
 
 
@@ -678,7 +689,7 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
         schedule=merged.get("schedule"),
         environment=tuple(sorted(merged["environment"].items())),
         parameters=tuple(sorted((k, fill(n)) for k, n in merged["parameters"].items())),
-        tables=tuple(sorted(merged["tables"].items())),
+        tables=tuple(sorted((name, _table_access(access)) for name, access in merged["tables"].items())),
         access=access,
         body_schema=schema_path,
         body_schema_json=schema_json,
@@ -700,6 +711,15 @@ def _check_own_variables(v: _Validator, merged: dict, override: dict,
         raise v.fail(where(blamed), override.get(blamed, merged[blamed]),
                      f"variable names infragen does not set itself: {clash[0]} carries the name "
                      f"of {kind}.{entry} (rename the variable or the {kind} entry)")
+
+
+def _table_access(access: str | list[str]) -> str | tuple[str, ...]:
+    """A level as written, or the listed actions spelled as AWS does, each once."""
+    if isinstance(access, str):
+        return access
+    from infragen.iam_catalog import lookup
+
+    return tuple(dict.fromkeys(lookup(action).full_name for action in access))
 
 
 def _project_folder(v: _Validator, root: Path, key: str, folder: str, *, must_exist: bool) -> str:

@@ -154,31 +154,65 @@ def test_table_is_on_demand_encrypted_recoverable_and_retained(shop):
     assert [k["KeyType"] for k in p["KeySchema"]] == ["HASH", "RANGE"]
 
 
-def test_table_grants_are_exactly_the_level_on_that_table(shop):
+def table_grants(template: dict, function: str) -> tuple[set[str], set[str]]:
+    """(DynamoDB actions on the orders table, KMS actions for it) in a function's role."""
+    table = actions_on(template, function, "OrdersTable")
+    key_use = [s for s in statements(template, function)
+               if "kms:EncryptionContext:aws:dynamodb:tableName" in json.dumps(s)]
+    assert len(key_use) <= 1
+    for statement in key_use:
+        assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
+            "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}
+        assert statement["Condition"]["StringEquals"]["kms:EncryptionContext:aws:dynamodb:tableName"] == {
+            "Ref": "OrdersTable"}
+    return table, set(key_use[0]["Action"]) if key_use else set()
+
+
+def test_listed_table_actions_are_granted_exactly_with_the_key_use_they_need(shop):
     template = shop["dev"]
-    read = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-            "dynamodb:DescribeTable"}
-    write = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-             "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
-    assert actions_on(template, "orders", "OrdersTable") == read | write
-    assert actions_on(template, "order_items", "OrdersTable") == read
-    assert actions_on(template, "nightly", "OrdersTable") == read
+    write_key = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+    assert table_grants(template, "orders") == (
+        {"dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, write_key)
+    assert table_grants(template, "order_items") == ({"dynamodb:Query"}, {"kms:Decrypt"})
+    assert table_grants(template, "nightly") == ({"dynamodb:Scan"}, {"kms:Decrypt"})
     for function in ("reports", "worker"):
-        assert actions_on(template, function, "OrdersTable") == set()
         assert "dynamodb" not in json.dumps(statements(template, function))
     for function in ("orders", "order_items", "nightly"):
         variables = props(template, f"{camel(function)}Function")["Environment"]["Variables"]
         assert variables["ORDERS_TABLE"] == {"Ref": "OrdersTable"}
-        key_use = [s for s in statements(template, function)
-                   if "kms:EncryptionContext:aws:dynamodb:tableName" in json.dumps(s)]
-        assert len(key_use) == 1
-        assert key_use[0]["Condition"]["StringEquals"]["kms:ViaService"] == {
-            "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}
-        expected = {"kms:Decrypt"} if function != "orders" else {"kms:Decrypt", "kms:Encrypt",
-                                                                   "kms:GenerateDataKey"}
-        assert set(key_use[0]["Action"]) == expected
-        index_grants = [s for s in statements(template, function) if "/index/*" in json.dumps(s)]
-        assert [set(s["Action"]) for s in index_grants] == [{"dynamodb:Query", "dynamodb:Scan"}]
+        assert "/index/" not in json.dumps(statements(template, function))  # no index is declared
+
+
+def test_table_levels_grant_exactly_their_actions(tmp_path):
+    config = copy_shop(tmp_path)
+    text = config.read_text()
+    text = re.sub(r'tables = \{ orders = \["dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", '
+                  r'"dynamodb:DeleteItem"\] \}', 'tables = { orders = "read_write" }', text)
+    text = text.replace('tables = { orders = ["dynamodb:Query"] }', 'tables = { orders = "read" }')
+    text = text.replace('tables = { orders = ["dynamodb:Scan"] }', 'tables = { orders = "write" }')
+    config.write_text(text)
+    template = json.loads(stack_template(load_config(config).env("dev")))
+    read = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+            "dynamodb:DescribeTable"}
+    write = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+             "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
+    write_key = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+    assert table_grants(template, "orders") == (read | write, write_key)
+    assert table_grants(template, "order_items") == (read, {"kms:Decrypt"})
+    assert table_grants(template, "nightly") == (write, write_key)
+
+
+@pytest.mark.parametrize("access, allowed", [
+    ('"admin"', "grant levels"), ('[]', "non-empty list"), ('["dynamodb:Queery"]', "DynamoDB actions"),
+    ('["s3:GetObject"]', "DynamoDB actions"), ('["dynamodb:ListTables"]', "DynamoDB actions on a table"),
+])
+def test_a_tables_entry_is_a_level_or_dynamodb_table_actions(tmp_path, access, allowed):
+    config = copy_shop(tmp_path)
+    config.write_text(config.read_text().replace('tables = { orders = ["dynamodb:Scan"] }',
+                                                 f"tables = {{ orders = {access} }}"))
+    result = CliRunner().invoke(cli, ["render", "--all", "--config", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "functions.nightly.tables" in result.output and allowed in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_access_grants_belong_to_their_function_alone(shop):

@@ -80,8 +80,8 @@ def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic, table
         *policies.parameter_reading_statements([name for _, name in fn.parameters], key_arn),
         *policies.topic_publishing_statements(Ref(topic), key_arn),
     ]
-    for name, level in fn.tables:
-        statements += policies.table_statements(level, GetAtt(tables[name], "Arn"),
+    for name, access in fn.tables:
+        statements += policies.table_statements(access, GetAtt(tables[name], "Arn"),
                                                 Ref(tables[name]), key_arn)
     statements += policies.access_statements(fn.access)
     if cfg.tracing:

@@ -119,38 +119,52 @@ def topic_publishing_statements(topic_arn: AWSHelperFn, key_arn: AWSHelperFn) ->
 
 # DynamoDB actions by grant level (infragen.toml `tables = { NAME = "read" | "write" | "read_write" }`).
 TABLE_ACTIONS = {
-    "read": [dynamodb.GetItem, dynamodb.BatchGetItem, dynamodb.Query, dynamodb.Scan,
-             dynamodb.DescribeTable],
-    "write": [dynamodb.PutItem, dynamodb.UpdateItem, dynamodb.DeleteItem, dynamodb.BatchWriteItem,
-              dynamodb.ConditionCheckItem],
+    "read": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+             "dynamodb:DescribeTable"],
+    "write": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+              "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
 }
 TABLE_ACTIONS["read_write"] = TABLE_ACTIONS["read"] + TABLE_ACTIONS["write"]
-INDEX_ACTIONS = {dynamodb.Query.JSONrepr(), dynamodb.Scan.JSONrepr()}  # the only ones an index takes
 # DynamoDB uses the table's KMS key on the caller's behalf (AWS: "How Amazon DynamoDB uses AWS KMS"):
-# reads need Decrypt, writes Encrypt/GenerateDataKey too; the encryption context names the table.
-TABLE_KEY_ACTIONS = {"read": [kms.Decrypt],
-                     "write": [kms.Encrypt, kms.Decrypt, kms.GenerateDataKey],
-                     "read_write": [kms.Encrypt, kms.Decrypt, kms.GenerateDataKey]}
+# item reads need Decrypt, item writes Encrypt and GenerateDataKey too; the encryption context
+# names the table. DescribeTable touches no item, so it needs no key.
+_ITEM_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+               "dynamodb:ConditionCheckItem"}
+_ITEM_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem"}
 
 
-def table_statements(level: str, table_arn: AWSHelperFn, table_name: AWSHelperFn,
+def table_actions(access: str | tuple[str, ...]) -> list[str]:
+    """The DynamoDB actions a function's `tables` entry grants: a level's, or the ones listed."""
+    return TABLE_ACTIONS[access] if isinstance(access, str) else list(access)
+
+
+def table_key_actions(actions: list[str]) -> list[Action]:
+    if _ITEM_WRITES & set(actions):
+        return [kms.Encrypt, kms.Decrypt, kms.GenerateDataKey]
+    return [kms.Decrypt] if _ITEM_READS & set(actions) else []
+
+
+def table_statements(access: str | tuple[str, ...], table_arn: AWSHelperFn, table_name: AWSHelperFn,
                      key_arn: AWSHelperFn) -> list[Statement]:
-    """The DynamoDB actions of one grant level on one table (and its indexes), plus its key."""
-    actions = TABLE_ACTIONS[level]
-    index_actions = [a for a in actions if a.JSONrepr() in INDEX_ACTIONS]
-    statements = [Statement(Effect=Allow, Action=actions, Resource=[table_arn])]
-    if index_actions:
-        statements.append(Statement(Effect=Allow, Action=index_actions,
-                                    Resource=[Sub("${Arn}/index/*", Arn=table_arn)]))
-    statements.append(Statement(
-        Effect=Allow,
-        Action=TABLE_KEY_ACTIONS[level],
-        Resource=[key_arn],
-        Condition=Condition(StringEquals({
-            "kms:ViaService": Sub("dynamodb.${AWS::Region}.amazonaws.com"),
-            "kms:EncryptionContext:aws:dynamodb:tableName": table_name,
-        })),
-    ))
+    """The DynamoDB actions of one `tables` entry on one table, plus the key use they need.
+
+    Only the table itself: infragen tables declare no secondary indexes, so there is none to grant.
+    """
+    actions = table_actions(access)
+    statements = [Statement(Effect=Allow, Action=[Action(*a.split(":", 1)) for a in actions],
+                            Resource=[table_arn])]
+    key_actions = table_key_actions(actions)
+    if key_actions:
+        statements.append(Statement(
+            Effect=Allow,
+            Action=key_actions,
+            Resource=[key_arn],
+            Condition=Condition(StringEquals({
+                "kms:ViaService": Sub("dynamodb.${AWS::Region}.amazonaws.com"),
+                "kms:EncryptionContext:aws:dynamodb:tableName": table_name,
+            })),
+        ))
     return statements
 
 
