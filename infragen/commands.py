@@ -208,21 +208,22 @@ def secrets_set(config_path: Path, env_name: str, function: str, key: str,
     slot = find_slot(cfg, function, key)
     value = require_value(read_value(f"{slot.function} {slot.key} ({slot.parameter})"))
     with target_clients(cfg, config_path, Console(), target_flags, check="verified") as clients:
-        version = put_secret(clients.ssm, cfg, slot, value)
+        version = put_secret(clients.ssm, clients.kms, cfg, slot, value)
     click.echo(f"{slot.parameter}: stored as SecureString (version {version}); value not shown.")
     return EXIT_OK
 
 
 def secrets_status(config_path: Path, env_name: str, target_flags: dict) -> int:
     from infragen.console import Console
-    from infragen.secrets import secret_status
+    from infragen.secrets import STALE_KEY, secret_status
 
     cfg = load_env(config_path, env_name)
     with target_clients(cfg, config_path, Console(), target_flags, check="verified") as clients:
-        rows = secret_status(clients.ssm, cfg)
+        rows = secret_status(clients.ssm, cfg, clients.kms)
     for slot, state in rows:
         click.echo(f"{slot.function:<15} {slot.key:<12} {slot.parameter:<45} {state}")
-    return EXIT_OK if all(state != "missing" for _, state in rows) else EXIT_FAILED
+    usable = all(state != "missing" and STALE_KEY not in state for _, state in rows)
+    return EXIT_OK if usable else EXIT_FAILED
 
 
 def local_start(config_path: Path, port: int | None) -> int:

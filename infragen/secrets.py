@@ -60,12 +60,36 @@ _WRITE_HINTS = {
 }
 
 
-def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
-    """Write the value as a SecureString under the stack's key; return the new version."""
+STALE_KEY = "encrypted with another KMS key"  # the state that makes `secrets status` fail
+
+
+def current_key_arn(kms, cfg: EnvConfig) -> str | None:
+    """The ARN of the key the stack's alias names now; None when the stack (and alias) is not there."""
+    try:
+        return kms.describe_key(KeyId=key_alias(cfg))["KeyMetadata"]["Arn"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NotFoundException", "InvalidKeyId"):
+            return None
+        raise AwsError(f"could not read KMS key {key_alias(cfg)}: {exc.response['Error']['Code']}",
+                       hint="your identity needs kms:DescribeKey on the stack's key") from None
+    except BotoCoreError as exc:
+        raise AwsError(f"could not read KMS key {key_alias(cfg)}: {exc}") from None
+
+
+def put_secret(ssm, kms, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
+    """Write the value as a SecureString under the stack's key; return the new version.
+
+    The key is given by ARN, not alias, so Parameter Store records which key it is: after a
+    destroy and redeploy the alias names a new key, and `secret_status` can tell the difference.
+    """
     require_value(value)
+    key_arn = current_key_arn(kms, cfg)
+    if key_arn is None:
+        raise AwsError(f"KMS key {key_alias(cfg)} not found",
+                       hint=f"deploy the stack first: infragen deploy --env {cfg.env}")
     try:
         reply = ssm.put_parameter(Name=slot.parameter, Value=value, Type="SecureString",
-                                  KeyId=key_alias(cfg), Overwrite=True, Tier="Standard")
+                                  KeyId=key_arn, Overwrite=True, Tier="Standard")
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         if code in ("InvalidKeyId", "NotFoundException"):
@@ -78,8 +102,13 @@ def put_secret(ssm, cfg: EnvConfig, slot: SecretSlot, value: str) -> int:
     return reply["Version"]
 
 
-def secret_status(ssm, cfg: EnvConfig) -> list[tuple[SecretSlot, str]]:
-    """(slot, 'set vN' | 'missing') for every configured parameter, without reading values."""
+def secret_status(ssm, cfg: EnvConfig, kms=None) -> list[tuple[SecretSlot, str]]:
+    """(slot, state) for every configured parameter, without reading values.
+
+    States: 'missing', 'set (vN, SecureString)', or — given `kms` — that plus STALE_KEY when the
+    parameter was written under a key other than the one the stack's alias names now (it becomes
+    unreadable once that key is deleted; write it again).
+    """
     slots = secret_slots(cfg)
     found: dict[str, dict] = {}
     names = [s.parameter for s in slots]
@@ -89,8 +118,19 @@ def secret_status(ssm, cfg: EnvConfig) -> list[tuple[SecretSlot, str]]:
             for page in paginator.paginate(ParameterFilters=[
                     {"Key": "Name", "Option": "Equals", "Values": names[start:start + 10]}]):
                 found.update({p["Name"]: p for p in page["Parameters"]})
-    return [(s, f"set (v{found[s.parameter]['Version']}, {found[s.parameter]['Type']})"
-             if s.parameter in found else "missing") for s in slots]
+    current = current_key_arn(kms, cfg) if kms is not None and found else None
+    rows = []
+    for slot in slots:
+        meta = found.get(slot.parameter)
+        if meta is None:
+            rows.append((slot, "missing"))
+            continue
+        state = f"set (v{meta['Version']}, {meta['Type']})"
+        key = meta.get("KeyId", "")
+        if current and key.startswith("arn:") and key != current:
+            state += f", {STALE_KEY} ({key.rsplit('/', 1)[-1]}): write it again with `infragen secrets set`"
+        rows.append((slot, state))
+    return rows
 
 
 def existing_parameters(ssm, cfg: EnvConfig) -> list[str]:

@@ -161,6 +161,10 @@ class Clients:
         return self._client("service-quotas")
 
     @cached_property
+    def kms(self):
+        return self._client("kms")
+
+    @cached_property
     def apigateway(self):
         return self._client("apigateway")
 

@@ -36,6 +36,12 @@ def get_secure_parameter(name: str) -> str | None:
     return value
 
 
+# Parameter Store's answers when the parameter's KMS key cannot decrypt it (disabled, pending
+# deletion after a destroy, or not usable by this role).
+_KEY_ERRORS = ("InvalidKeyId", "KMSInvalidStateException", "KMS.KMSInvalidStateException",
+               "KMS.DisabledException", "KMS.NotFoundException", "KMS.AccessDeniedException")
+
+
 def _fetch(name: str) -> str | None:
     ssm = aws.client("ssm")
     try:
@@ -43,6 +49,14 @@ def _fetch(name: str) -> str | None:
     except ssm.exceptions.ParameterNotFound:
         logs.get_logger().warning("SSM parameter not found", extra={"parameter": name})
         return None
+    except ssm.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _KEY_ERRORS:
+            logs.get_logger().error(
+                "SSM parameter cannot be decrypted: its KMS key is disabled, deleted or not the "
+                "stack's current key; write it again with `infragen secrets set`",
+                extra={"parameter": name, "errorCode": code})
+        raise
     return response["Parameter"]["Value"]
 
 

@@ -118,3 +118,20 @@ def test_parameter_is_requested_decrypted(hello, hello_event, context):
     hello.handler(hello_event, context())
 
     assert seen == [{"Name": "/infragen/dev/greeting", "WithDecryption": True}]
+
+
+def test_a_parameter_its_key_cannot_decrypt_is_logged_clearly_and_fails_the_request(
+    hello, hello_event, context, capsys
+):
+    """After a destroy the key is pending deletion: SSM refuses to decrypt (issue 9 #7)."""
+    from botocore.stub import Stubber
+
+    client = sys.modules["common.aws"].client("ssm")
+    with Stubber(client) as stub:
+        stub.add_client_error("get_parameter", "KMS.KMSInvalidStateException",
+                              "arn:aws:kms:us-west-2:123456789012:key/k is pending deletion.")
+        response = hello.handler(hello_event, context())
+    assert response["statusCode"] == 500
+    lines = [line for line in capsys.readouterr().out.splitlines() if "cannot be decrypted" in line]
+    assert len(lines) == 1 and "infragen secrets set" in lines[0] and "/infragen/dev/greeting" in lines[0]
+    assert "KMS.KMSInvalidStateException" in lines[0]
