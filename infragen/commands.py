@@ -269,6 +269,6 @@ def deployer_policy(config_path: Path, env_name: str | None, fmt: str, account: 
         raise UsageError(f"--account must be a 12-digit AWS account id, got {account!r}"
                          if account else "--account is required with --format json",
                          hint="the ARNs name the account: --account 123456789012, or --format cfn")
-    cfg = load_env(config_path, env_name)
-    click.echo(policy.render(cfg, fmt, account))
+    config = load_config(config_path)
+    click.echo(policy.render(config, env_name or config.env_names[0], fmt, account))
     return EXIT_OK

@@ -126,8 +126,10 @@ def artifact_bucket_name(cfg: EnvConfig, account: str) -> str:
     return f"{cfg.bootstrap_stack}-{account}-{cfg.region}"
 
 
-def groups(cfg: EnvConfig, account: str, partition: str = "aws") -> list[Group]:
-    """The policy's statements before unscoped actions are split out."""
+def groups(cfg: EnvConfig, account: str, partition: str = "aws",
+           sibling_stacks: tuple[str, ...] = ()) -> list[Group]:
+    """The policy's statements before unscoped actions are split out. `sibling_stacks`: the other
+    environments' stacks on the same bootstrap stack (`destroy --include-bootstrap` reads them)."""
     region = cfg.region
 
     def arn(service: str, resource: str, *, in_region: bool = True, with_account: bool = True) -> str:
@@ -190,9 +192,8 @@ def groups(cfg: EnvConfig, account: str, partition: str = "aws") -> list[Group]:
             tuple(log_groups)),
         # Key ids are chosen by AWS: keys of this account and region; the alias is the stack's.
         Group("Key", (
-            *_type_actions("kms", "AWS::KMS::Key"), "kms:UntagResource", "kms:ListResourceTags",
-            "kms:UpdateKeyDescription", "kms:Encrypt", "kms:CreateAlias", "kms:UpdateAlias",
-            "kms:DeleteAlias"),
+            *_type_actions("kms", "AWS::KMS::Key", "AWS::KMS::Alias"), "kms:UntagResource",
+            "kms:ListResourceTags", "kms:UpdateKeyDescription", "kms:Encrypt"),
             (arn("kms", "key/*"), arn("kms", f"{key_alias(cfg)}"))),
         # Lambda's environment encryption: a grant Lambda creates with the deployer's credentials.
         Group("LambdaEnvironmentGrant", ("kms:CreateGrant",), (arn("kms", "key/*"),),
@@ -210,6 +211,9 @@ def groups(cfg: EnvConfig, account: str, partition: str = "aws") -> list[Group]:
         Group("Quotas", ("servicequotas:GetServiceQuota",),
               tuple(arn("servicequotas", f"{code}/*") for code in ("lambda", "ec2", "vpc"))),
     ]
+    if sibling_stacks:
+        result.append(Group("ReadSiblingStacks", ("cloudformation:DescribeStacks",),
+                            tuple(arn("cloudformation", f"stack/{s}/*") for s in sibling_stacks)))
     if cfg.manage_api_gateway_account:
         result += [
             Group("ApiGatewayAccountSetting", _type_actions("apigateway", "AWS::ApiGateway::Account"),
@@ -247,11 +251,12 @@ def _scoping(action: str) -> bool:
     return info.supports_resource_scoping
 
 
-def deployer_policy(cfg: EnvConfig, account: str, partition: str = "aws") -> Policy:
+def deployer_policy(cfg: EnvConfig, account: str, partition: str = "aws",
+                    sibling_stacks: tuple[str, ...] = ()) -> Policy:
     """The policy; actions AWS gives no resource type are gathered in one statement on "*"."""
     statements = []
     unscoped: list[str] = []
-    for group in groups(cfg, account, partition):
+    for group in groups(cfg, account, partition, sibling_stacks):
         scoped = [a for a in group.actions if _scoping(a)]
         unscoped += [a for a in group.actions if a not in scoped and a not in unscoped]
         if scoped:
@@ -272,10 +277,16 @@ def _statement(sid: str, actions: list[str], resources: list[str], condition: tu
                      Resource=resources, **kwargs)
 
 
-def role_template(cfg: EnvConfig) -> dict:
+def sibling_stacks(config, cfg: EnvConfig) -> tuple[str, ...]:
+    """The other environments' stacks deploying from the same bootstrap stack."""
+    return tuple(env.stack_name for env in config.envs
+                 if env.bootstrap_stack == cfg.bootstrap_stack and env.stack_name != cfg.stack_name)
+
+
+def role_template(cfg: EnvConfig, siblings: tuple[str, ...] = ()) -> dict:
     """A CloudFormation template with the deploy role (trusting a parameter's principal) and the
     policy, account and partition left to the template (Fn::Sub)."""
-    policy = _sub(document(deployer_policy(cfg, "${AWS::AccountId}", "${AWS::Partition}")))
+    policy = _sub(document(deployer_policy(cfg, "${AWS::AccountId}", "${AWS::Partition}", siblings)))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"infragen deploy role for {cfg.stack_name}",
@@ -303,8 +314,10 @@ def _sub(value):
     return value
 
 
-def render(cfg: EnvConfig, fmt: str, account: str | None) -> str:
-    """The policy (json, for `account`) or the role template (cfn) as JSON text."""
+def render(config, env_name: str, fmt: str, account: str | None) -> str:
+    """The policy (json, for `account`) or the role template (cfn) of one environment, as JSON."""
+    cfg = config.env(env_name)
+    siblings = sibling_stacks(config, cfg)
     if fmt == "cfn":
-        return json.dumps(role_template(cfg), indent=2)
-    return json.dumps(document(deployer_policy(cfg, account)), indent=2)
+        return json.dumps(role_template(cfg, siblings), indent=2)
+    return json.dumps(document(deployer_policy(cfg, account, sibling_stacks=siblings)), indent=2)
