@@ -129,7 +129,8 @@ def artifact_bucket_name(cfg: EnvConfig, account: str) -> str:
 def groups(cfg: EnvConfig, account: str, partition: str = "aws",
            sibling_stacks: tuple[str, ...] = ()) -> list[Group]:
     """The policy's statements before unscoped actions are split out. `sibling_stacks`: the other
-    environments' stacks on the same bootstrap stack (`destroy --include-bootstrap` reads them)."""
+    environments' stacks on the same bootstrap stack (`destroy --include-bootstrap` and `prune`
+    read them)."""
     region = cfg.region
 
     def arn(service: str, resource: str, *, in_region: bool = True, with_account: bool = True) -> str:
@@ -212,7 +213,9 @@ def groups(cfg: EnvConfig, account: str, partition: str = "aws",
               tuple(arn("servicequotas", f"{code}/*") for code in ("lambda", "ec2", "vpc"))),
     ]
     if sibling_stacks:
-        result.append(Group("ReadSiblingStacks", ("cloudformation:DescribeStacks",),
+        result.append(Group("ReadSiblingStacks", ("cloudformation:DescribeStacks",
+                                                  "cloudformation:GetTemplate",
+                                                  "cloudformation:ListStackResources"),
                             tuple(arn("cloudformation", f"stack/{s}/*") for s in sibling_stacks)))
     if cfg.manage_api_gateway_account:
         result += [
