@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -238,6 +237,8 @@ def test_optional_resource_types_are_allowed_when_the_config_declares_them(confi
     scheduled = replace(dev.functions[0], schedule="rate(5 minutes)")
     cfg = replace(dev, tables=(TableConfig("orders", "id"),), functions=(scheduled, *dev.functions[1:]))
     policy = document(deployer_policy(cfg, ACCOUNT))
-    assert allows(policy, "dynamodb:CreateTable", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/infragen-dev-OrdersTable-X")
-    assert allows(policy, "events:PutRule", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/infragen-dev-HelloSchedule-X")
+    assert allows(policy, "dynamodb:CreateTable",
+                  f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/infragen-dev-OrdersTable-X")
+    assert allows(policy, "events:PutRule",
+                  f"arn:aws:events:{REGION}:{ACCOUNT}:rule/infragen-dev-HelloSchedule-X")
     assert not allows(document(deployer_policy(dev, ACCOUNT)), "dynamodb:CreateTable")
