@@ -242,3 +242,12 @@ def test_optional_resource_types_are_allowed_when_the_config_declares_them(confi
     assert allows(policy, "events:PutRule",
                   f"arn:aws:events:{REGION}:{ACCOUNT}:rule/infragen-dev-HelloSchedule-X")
     assert not allows(document(deployer_policy(dev, ACCOUNT)), "dynamodb:CreateTable")
+
+
+def test_role_template_passes_cfn_lint(config):
+    from infragen.lint import lint_text
+
+    for name in config.env_names:
+        cfg = config.env(name)
+        text = json.dumps(role_template(cfg, ("infragen-other",)), indent=2)
+        assert lint_text(text, f"deployer-{name}.json", cfg.region) == []
