@@ -242,6 +242,21 @@ def destroy(config_path, env_name, yes, include_bootstrap, delete_secrets, wait_
                                     target_flags, delete_secrets))
 
 
+@cli.command("deployer-policy")
+@CONFIG_OPTION
+@ENV_OPTION
+@click.option("--format", "fmt", type=click.Choice(["json", "cfn"]), default="json", show_default=True,
+              help="json: the IAM policy; cfn: a CloudFormation template with the deploy role.")
+@click.option("--account", metavar="ID", help="AWS account id the ARNs name (json; cfn uses the "
+                                              "account it is deployed in).")
+@reports_errors
+def deployer_policy(config_path, env_name, fmt, account):
+    """Print the least-privilege IAM policy for running deploy/diff/destroy of this environment."""
+    from infragen import commands
+
+    sys.exit(commands.deployer_policy(config_path, env_name, fmt, account))
+
+
 @cli.command()
 @CONFIG_OPTION
 @ENV_OPTION

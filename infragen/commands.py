@@ -260,3 +260,16 @@ def local_status(config_path: Path) -> int:
     click.echo("stopped" + (" (removed a stale record: its process is gone or is not the emulator "
                             "infragen started)" if current.state == "stale" else ""))
     return EXIT_FAILED
+
+
+def deployer_policy(config_path: Path, env_name: str | None, fmt: str, account: str | None) -> int:
+    """Print the deploy identity's policy (json) or role template (cfn)."""
+    from infragen import deployer_policy as policy
+
+    if fmt == "json" and not (account and account.isdigit() and len(account) == 12):
+        raise UsageError(f"--account must be a 12-digit AWS account id, got {account!r}"
+                         if account else "--account is required with --format json",
+                         hint="the ARNs name the account: --account 123456789012, or --format cfn")
+    config = load_config(config_path)
+    click.echo(policy.render(config, env_name or config.env_names[0], fmt, account))
+    return EXIT_OK
