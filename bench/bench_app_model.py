@@ -133,7 +133,8 @@ def generate_project(dest: Path, count: int, requirements: str | None = None) ->
     tables = '[tables.items]\npartition_key = "id"\n\n' if any("tables" in s for s in specs) else ""
     config = dest / "infragen.toml"
     config.write_text(HEADER + tables + "\n".join(function_toml(s) for s in specs)
-                      + "\n[env.dev]\nlog_retention_days = 30\n\n[env.prod]\nnat_gateways = 2\n")
+                      + '\n[env.dev]\nlog_retention_days = 30\nalerts = "none"\n\n'
+                      '[env.prod]\nnat_gateways = 2\nalerts = "none"\n')
     return config
 
 
