@@ -408,7 +408,10 @@ def test_the_parameter_cache_stays_warm_across_requests(app, serve):
     assert log.count("SSM parameter not found") == 1  # one SSM call; the next two answered from the cache
 
 
-def test_an_edit_is_served_on_the_very_next_request(tmp_path, serve):
+def test_an_edit_is_served_on_the_very_next_request(tmp_path, serve, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as on a developer's machine: .pyc files written
     config = copy_app(ROOT, tmp_path)
     handler = tmp_path / "lambda_src" / "hello" / "handler.py"
     source = "import os\ndef handler(event, context):\n    return {'statusCode': 200, 'body': '\"%s\"'}\n"

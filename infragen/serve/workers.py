@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.machinery
 import io
 import multiprocessing
 import multiprocessing.connection
@@ -230,9 +231,7 @@ def _worker_main(conn, logs: int, inherited: list[int], code: _Code, lambda_env:
             os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
         _forget_modules(code)
         sys.path[:0] = code.path
-        # compile the code from source: a cached .pyc is only as fresh as its 1-second mtime stamp
-        sys.dont_write_bytecode = True
-        sys.pycache_prefix = os.devnull
+        _compile_from_source(code)
         importlib.invalidate_caches()
         handler, init_error = None, None
         try:
@@ -265,6 +264,40 @@ def _worker_main(conn, logs: int, inherited: list[int], code: _Code, lambda_env:
                 return
     finally:
         os._exit(0)
+
+
+class _SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+    """Compiles the source, never reading or writing a .pyc: a cached .pyc is only as fresh as its
+    1-second mtime stamp, so a same-size edit within that second would run the old code."""
+
+    def get_code(self, fullname):
+        return self.source_to_code(self.get_data(self.path), self.path)
+
+
+def _compile_from_source(code: _Code) -> None:
+    """The handler's own code (function folder, shared packages) loads from source; installed
+    requirements keep their bytecode cache."""
+    machinery = importlib.machinery
+    loaders = ((machinery.ExtensionFileLoader, machinery.EXTENSION_SUFFIXES),
+               (_SourceOnlyLoader, machinery.SOURCE_SUFFIXES))
+    own = tuple(code.path[:-1] if code.dependencies else code.path)
+    below = tuple(folder + os.sep for folder in own)
+    installed = str(code.dependencies) if code.dependencies else None
+
+    def mine(path: str) -> bool:
+        if installed and (path == installed or path.startswith(installed + os.sep)):
+            return False
+        return path in own or path.startswith(below)
+
+    def hook(path: str):  # the folders and their packages' folders
+        if not mine(path):
+            raise ImportError
+        return machinery.FileFinder(path, *loaders)
+
+    sys.path_hooks.insert(0, hook)
+    for path in list(sys.path_importer_cache):
+        if mine(path):
+            del sys.path_importer_cache[path]
 
 
 def _error(error: BaseException) -> dict:
