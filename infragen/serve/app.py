@@ -54,6 +54,7 @@ class Loaded:
     functions: dict  # logical id → FunctionConfig
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
     stamps: dict[Path, float] = field(default_factory=dict)
+    prepared: dict[tuple, tuple] = field(default_factory=dict)  # per function: resolved code and environment
 
 
 class LocalApi:
@@ -185,17 +186,25 @@ class LocalApi:
     def _run(self, loaded: Loaded, logical_id: str, fn, root: Path, event: dict):
         """Invoke the function on a warm worker of its current code (InvokeResult)."""
         from infragen.commands import local_dependencies
-        from infragen.invoke import invocation_result, prepare
+        from infragen.invoke import LambdaContext, _require_module, invocation_result, prepare
         from infragen.stack.names import function_name
 
-        function_dir, code, lambda_env, context = prepare(
-            root / fn.source, loaded.variables[logical_id], handler=fn.handler,
-            shared_dirs=[root / d for d in loaded.cfg.shared_packages],
-            dependency_dir=local_dependencies(root, fn), timeout_s=fn.timeout, memory_mb=fn.memory,
-            function_name=function_name(loaded.cfg, fn.name))
-        fingerprint = code_fingerprint([code.function_dir, *code.shared],
-                                       extra=(code.module, code.attribute, str(code.dependencies),
-                                              sorted(lambda_env.items())))
+        shared_dirs = [root / d for d in loaded.cfg.shared_packages]
+        dependency_dir = local_dependencies(root, fn)
+        key = (logical_id, str(dependency_dir), tuple(d.is_dir() for d in shared_dirs))
+        prepared = loaded.prepared.get(key)
+        if prepared is None:  # paths resolved once per loaded config, not per request
+            function_dir, code, lambda_env, _ = prepare(
+                root / fn.source, loaded.variables[logical_id], handler=fn.handler, shared_dirs=shared_dirs,
+                dependency_dir=dependency_dir, timeout_s=fn.timeout, memory_mb=fn.memory,
+                function_name=function_name(loaded.cfg, fn.name))
+            extra = (code.module, code.attribute, str(code.dependencies), sorted(lambda_env.items()))
+            prepared = loaded.prepared[key] = (function_dir, code, lambda_env, extra)
+        function_dir, code, lambda_env, extra = prepared
+        _require_module(function_dir, code.module)  # deleted since: UsageError, as `infragen invoke` says
+        context = LambdaContext(function_name=lambda_env["AWS_LAMBDA_FUNCTION_NAME"], memory_mb=fn.memory,
+                                timeout_s=fn.timeout, region=lambda_env["AWS_REGION"])
+        fingerprint = code_fingerprint([code.function_dir, *code.shared], extra=extra)
         limit = min(fn.timeout, self.integration_timeout_s)
         started = time.perf_counter()
         outcome, logs = self.workers.invoke(logical_id, fingerprint, code, lambda_env, event, context, limit)
