@@ -485,3 +485,29 @@ def test_no_worker_outlives_the_server(tmp_path, aws_clients):
     server.shutdown()
     server.server_close()
     assert not any(_alive(pid) for pid in pids)
+
+
+def test_the_code_fingerprint_sees_a_same_stat_rewrite_and_is_stable_after_it(tmp_path, monkeypatch):
+    import os
+
+    from infragen.serve import workers
+    from infragen.serve.workers import code_fingerprint
+
+    module = tmp_path / "a.py"
+    module.write_text("x = 1\n")
+    stat = module.stat()
+    first = code_fingerprint([tmp_path])
+    assert code_fingerprint([tmp_path]) == first
+    module.write_text("x = 2\n")  # same size; the same mtime as within one timestamp tick
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = code_fingerprint([tmp_path])
+    assert second != first
+    monkeypatch.setattr(workers, "RACY_S", 0)  # later: no longer racy, the digest must not move
+    assert code_fingerprint([tmp_path]) == second
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"x")
+    assert code_fingerprint([tmp_path]) == second
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "b.py").write_text("")
+    assert code_fingerprint([tmp_path]) != second
+    assert code_fingerprint([tmp_path], extra=("env", "A=1")) != code_fingerprint([tmp_path], extra=("env", "A=2"))

@@ -32,10 +32,14 @@ RACY_S = 2.0  # a file modified this recently is also hashed: a same-size rewrit
 EXIT_ERROR = ("Runtime.ExitError", "Runtime exited without providing a reason", None)
 
 
+_content: dict[str, tuple[tuple[int, int, int], bytes]] = {}  # path → (size, mtime, inode), content digest
+
+
 def code_fingerprint(folders: Iterable[Path], extra: object = ()) -> str:
-    """A digest of every file's name, size, mtime and inode under `folders` (no __pycache__), plus
-    the content of files modified in the last RACY_S seconds (as git treats "racily clean" entries),
-    plus `extra`. Changes whenever the code a fresh import would see changes."""
+    """A digest of every file's name, size, mtime, inode and content under `folders` (no
+    __pycache__), plus `extra`; changes whenever the code a fresh import would see changes. A file
+    is read only when its stat changed or it was modified in the last RACY_S seconds, where a
+    same-size rewrite within one timestamp tick leaves the stat unchanged (git's "racily clean")."""
     digest = hashlib.blake2b(repr(extra).encode(), digest_size=16)
     racy_after = time.time_ns() - int(RACY_S * 1e9)
     stack = [str(f) for f in folders]
@@ -56,10 +60,15 @@ def code_fingerprint(folders: Iterable[Path], extra: object = ()) -> str:
                 stat = entry.stat()
             except OSError:
                 continue
-            digest.update(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}\n".encode())
-            if stat.st_mtime_ns >= racy_after:
-                with contextlib.suppress(OSError):
-                    digest.update(Path(entry.path).read_bytes())
+            key = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            known = _content.get(entry.path)
+            if known is None or known[0] != key or stat.st_mtime_ns >= racy_after:
+                try:
+                    known = _content[entry.path] = (key, hashlib.blake2b(
+                        Path(entry.path).read_bytes(), digest_size=16).digest())
+                except OSError:
+                    continue
+            digest.update(f"{entry.path}:{key}:".encode() + known[1])
     return digest.hexdigest()
 
 
