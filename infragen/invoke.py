@@ -149,22 +149,9 @@ def run_handler(
     `stop_after_s` (below `timeout_s`) stops it earlier, as a caller that stops waiting would
     (API Gateway's integration timeout); the result's error is then CALLER_TIMEOUT.
     """
-    function_dir = Path(function_dir).resolve()
-    module_name, _, attribute = handler.rpartition(".")
-    _require_module(function_dir, module_name)
-    code = _Code(function_dir=function_dir, module=module_name, attribute=attribute,
-                 shared=tuple(Path(d).resolve() for d in shared_dirs if Path(d).is_dir()),
-                 dependencies=dependency_dir)
-    region = env_vars.get("AWS_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
-    lambda_env = {
-        "AWS_REGION": region,
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        **env_vars,
-    }
-    context = LambdaContext(function_name=function_name, memory_mb=memory_mb, timeout_s=timeout_s,
-                            region=region)
+    function_dir, code, lambda_env, context = prepare(
+        function_dir, env_vars, timeout_s=timeout_s, memory_mb=memory_mb, function_name=function_name,
+        handler=handler, shared_dirs=shared_dirs, dependency_dir=dependency_dir)
     forking = multiprocessing.get_context("fork")
     results, child_results = forking.Pipe(duplex=False)
     logs, child_logs = os.pipe()
@@ -181,15 +168,46 @@ def run_handler(
         _stop(child)
         results.close()
         os.close(logs)
+    return invocation_result(function_dir.name, context, outcome, log_bytes, started=started,
+                             timeout_s=timeout_s, limit_s=limit)
+
+
+def prepare(function_dir: Path, env_vars: dict[str, str], *, timeout_s: int, memory_mb: int,
+            function_name: str, handler: str = "handler.handler", shared_dirs: Sequence[Path] = (),
+            dependency_dir: Path | None = None) -> tuple[Path, "_Code", dict[str, str], LambdaContext]:
+    """The function folder (resolved), its code layout, its Lambda environment and a fresh context;
+    UsageError when the handler module is not a file of the folder."""
+    function_dir = Path(function_dir).resolve()
+    module_name, _, attribute = handler.rpartition(".")
+    _require_module(function_dir, module_name)
+    code = _Code(function_dir=function_dir, module=module_name, attribute=attribute,
+                 shared=tuple(Path(d).resolve() for d in shared_dirs if Path(d).is_dir()),
+                 dependencies=dependency_dir)
+    region = env_vars.get("AWS_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
+    lambda_env = {
+        "AWS_REGION": region,
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        **env_vars,
+    }
+    context = LambdaContext(function_name=function_name, memory_mb=memory_mb, timeout_s=timeout_s,
+                            region=region)
+    return function_dir, code, lambda_env, context
+
+
+def invocation_result(function: str, context: LambdaContext, outcome: dict | None, log_bytes: bytes, *,
+                      started: float, timeout_s: int, limit_s: float) -> InvokeResult:
+    """The InvokeResult of an outcome (None: stopped at `limit_s`, the caller's or the function's timeout)."""
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    if outcome is None and limit < timeout_s:
-        outcome = {"error": (CALLER_TIMEOUT, f"Stopped after {limit:.2f} seconds by the caller", None)}
+    if outcome is None and limit_s < timeout_s:
+        outcome = {"error": (CALLER_TIMEOUT, f"Stopped after {limit_s:.2f} seconds by the caller", None)}
     elif outcome is None:
         duration_ms = float(timeout_s * 1000)
         outcome = {"error": (TIMEOUT_ERROR, f"Task timed out after {timeout_s:.2f} seconds", None)}
     response, error = _response(outcome)
     return InvokeResult(
-        function=function_dir.name,
+        function=function,
         request_id=context.aws_request_id,
         duration_ms=duration_ms,
         timeout_s=timeout_s,

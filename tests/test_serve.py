@@ -340,10 +340,14 @@ def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint
         reply = _DIRECT.open(urllib.request.Request(url + "/hello", headers={"x-api-key": key}), timeout=30)
         assert reply.status == 200 and json.loads(reply.read())["greeting"]
         assert json.loads(process.stdout.readline())["status"] == 200
+        workers = [int(pid) for task in Path(f"/proc/{process.pid}/task").iterdir()
+                   for pid in (task / "children").read_text().split()]
+        assert workers and all(_alive(pid) for pid in workers)  # the hello function's warm worker
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 130 and "Traceback" not in stderr
+    assert not any(_alive(pid) for pid in workers)  # stopped with the server
 
 
 def test_a_broken_config_answers_502_until_fixed_and_a_schema_edit_applies(tmp_path, serve):
@@ -382,3 +386,128 @@ def test_chunked_bodies_and_encoded_path_parameters(tmp_path, serve):
     connection.request("POST", "/data", body=iter([b"x" * (6 << 20)] * 2), encode_chunked=True)
     reply = connection.getresponse()
     assert (reply.status, json.loads(reply.read())) == (413, {"message": "Request Too Long"})
+
+
+# -- warm workers (a Lambda execution environment per worker) -----------------------------------
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_parameter_cache_stays_warm_across_requests(app, serve):
+    served = serve(app)  # the greeting parameter does not exist: each SSM fetch logs a warning
+    for _ in range(3):
+        status, body = served.keyed("GET", "/hello")
+        assert status == 200 and body["greetingConfigured"] is False
+    log = served.log.getvalue()
+    assert len(re.findall(r"^GET /hello 200 ", log, re.M)) == 3
+    assert log.count("SSM parameter not found") == 1  # one SSM call; the next two answered from the cache
+
+
+def test_an_edit_is_served_on_the_very_next_request(tmp_path, serve, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as on a developer's machine: .pyc files written
+    config = copy_app(ROOT, tmp_path)
+    handler = tmp_path / "lambda_src" / "hello" / "handler.py"
+    source = "import os\ndef handler(event, context):\n    return {'statusCode': 200, 'body': '\"%s\"'}\n"
+    served = serve(config)
+    for value in ("v0", "v1", "v2", "v3", "v4", "v5"):  # same size, rewritten right after an answer
+        handler.write_text(source % value)
+        assert served.keyed("GET", "/hello") == (200, value)
+    (tmp_path / "lambda_src" / "common" / "extra.py").write_text("VALUE = 'shared'\n")  # a shared package
+    handler.write_text("from common.extra import VALUE\n"
+                       "def handler(event, context):\n    return {'statusCode': 200, 'body': '\"%s\"' % VALUE}\n")
+    assert served.keyed("GET", "/hello") == (200, "shared")
+    (tmp_path / "lambda_src" / "common" / "extra.py").write_text("VALUE = 'edited'\n")
+    assert served.keyed("GET", "/hello") == (200, "edited")
+
+
+PID_HANDLER = (
+    "import json, os, time\n"
+    "def handler(event, context):\n"
+    "    query = event['queryStringParameters'] or {}\n"
+    "    if 'exit' in query:\n        os._exit(3)\n"
+    "    time.sleep(float(query.get('sleep', 0)))\n"
+    "    print(json.dumps({'level': 'INFO', 'message': 'pid %d' % os.getpid()}))\n"
+    "    return {'statusCode': 200, 'body': json.dumps(os.getpid())}\n")
+
+
+def test_a_timeout_or_a_dead_worker_is_replaced_and_the_next_request_works(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    served = serve(config, integration_timeout_s=1.0)
+    status, first = served.keyed("GET", "/hello")
+    assert status == 200 and served.keyed("GET", "/hello") == (200, first)  # the same warm worker
+    assert served.keyed("GET", "/hello?sleep=5") == (504, {"message": "Endpoint request timed out"})
+    assert not _alive(first)  # killed with its process group
+    status, second = served.keyed("GET", "/hello")
+    assert status == 200 and second != first
+    assert served.keyed("GET", "/hello?exit=1") == (502, {"message": "Internal server error"})
+    assert "Runtime.ExitError" in served.log.getvalue()
+    status, third = served.keyed("GET", "/hello")
+    assert status == 200 and third not in (first, second)
+    assert f"pid {third}" in served.log.getvalue().rsplit("GET /hello 200", 1)[1]  # its logs, per invocation
+
+
+def test_concurrent_requests_to_one_function_run_on_separate_workers(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    served = serve(config)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(served.keyed("GET", "/hello?sleep=1")))
+               for _ in range(2)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert time.monotonic() - started < 1.9  # side by side, not one after the other
+    assert [status for status, _ in answers] == [200, 200] and answers[0][1] != answers[1][1]
+    log = served.log.getvalue()
+    for _, pid in answers:  # each request's log holds its own handler line
+        assert re.search(rf"^GET /hello 200 [^\n]*\n    INFO pid {pid}$", log, re.M)
+
+
+def test_no_worker_outlives_the_server(tmp_path, aws_clients):
+    config = copy_app(ROOT, tmp_path)
+    api = LocalApi(config, None, aws_clients, console=Console())
+    server = ApiServer(("127.0.0.1", 0), api, RequestLog(stream=io.StringIO()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served = Served(server, io.StringIO())
+    assert served.keyed("GET", "/hello")[0] == 200 and served.keyed("POST", "/data", body='{"data": [1]}')[0] == 200
+    pids = api.workers.pids()
+    assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    server.shutdown()
+    server.server_close()
+    assert not any(_alive(pid) for pid in pids)
+
+
+def test_the_code_fingerprint_sees_a_same_stat_rewrite_and_is_stable_after_it(tmp_path, monkeypatch):
+    import os
+
+    from infragen.serve import workers
+    from infragen.serve.workers import code_fingerprint
+
+    module = tmp_path / "a.py"
+    module.write_text("x = 1\n")
+    stat = module.stat()
+    first = code_fingerprint([tmp_path])
+    assert code_fingerprint([tmp_path]) == first
+    module.write_text("x = 2\n")  # same size; the same mtime as within one timestamp tick
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = code_fingerprint([tmp_path])
+    assert second != first
+    monkeypatch.setattr(workers, "RACY_S", 0)  # later: no longer racy, the digest must not move
+    assert code_fingerprint([tmp_path]) == second
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"x")
+    assert code_fingerprint([tmp_path]) == second
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "b.py").write_text("")
+    assert code_fingerprint([tmp_path]) != second
+    assert code_fingerprint([tmp_path], extra=("env", "A=1")) != code_fingerprint([tmp_path], extra=("env", "A=2"))

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from infragen.errors import InfragenError
 from infragen.serve.auth import NO_ROUTE, Rejection, Signer, check_api_key, header
 from infragen.serve.routing import Endpoint, RouteTable, is_binary, media_type, route_table
+from infragen.serve.workers import WorkerPool, code_fingerprint
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway REST: 10 MB request payload
 INTEGRATION_TIMEOUT_S = 29.0  # API Gateway REST: default (and usual maximum) integration timeout
@@ -53,6 +54,7 @@ class Loaded:
     functions: dict  # logical id → FunctionConfig
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
     stamps: dict[Path, float] = field(default_factory=dict)
+    prepared: dict[tuple, tuple] = field(default_factory=dict)  # per function: resolved code and environment
 
 
 class LocalApi:
@@ -67,6 +69,7 @@ class LocalApi:
         self.integration_timeout_s = integration_timeout_s
         self._lock = threading.Lock()
         self._resolve = None
+        self.workers = WorkerPool()
         self.loaded = self._load()
         deployed = deployed_api_key(clients.apigateway, self._resolve, console) if (
             api_key is None and self.loaded.table.has_api_key) else None
@@ -150,10 +153,8 @@ class LocalApi:
                    request_id) -> Answer:
         from urllib.parse import parse_qs
 
-        from infragen.commands import local_dependencies
         from infragen.events import request_event
-        from infragen.invoke import CALLER_TIMEOUT, run_handler
-        from infragen.stack.names import function_name
+        from infragen.invoke import CALLER_TIMEOUT
 
         endpoint = match.endpoint
         fn = loaded.functions[endpoint.function_logical_id]
@@ -165,11 +166,7 @@ class LocalApi:
                               source_ip=source_ip, identity=identity)
         root = self.config_path.resolve().parent
         try:
-            result = run_handler(root / fn.source, event, loaded.variables[endpoint.function_logical_id],
-                                 handler=fn.handler, shared_dirs=[root / d for d in loaded.cfg.shared_packages],
-                                 dependency_dir=local_dependencies(root, fn), timeout_s=fn.timeout,
-                                 memory_mb=fn.memory, function_name=function_name(loaded.cfg, fn.name),
-                                 stop_after_s=self.integration_timeout_s)
+            result = self._run(loaded, endpoint.function_logical_id, fn, root, event)
         except InfragenError as exc:  # e.g. the handler module was deleted
             return _gateway(INTERNAL, request_id, function=fn.name, error=str(exc))
         if result.error_type == CALLER_TIMEOUT:
@@ -185,6 +182,38 @@ class LocalApi:
                             error=f"Malformed Lambda proxy response: {exc}")
         return Answer(status, response_headers + _gateway_headers(request_id), response_body, request_id,
                       function=fn.name, logs=result.logs)
+
+    def _run(self, loaded: Loaded, logical_id: str, fn, root: Path, event: dict):
+        """Invoke the function on a warm worker of its current code (InvokeResult)."""
+        from infragen.commands import local_dependencies
+        from infragen.invoke import LambdaContext, _require_module, invocation_result, prepare
+        from infragen.stack.names import function_name
+
+        shared_dirs = [root / d for d in loaded.cfg.shared_packages]
+        dependency_dir = local_dependencies(root, fn)
+        key = (logical_id, str(dependency_dir), tuple(d.is_dir() for d in shared_dirs))
+        prepared = loaded.prepared.get(key)
+        if prepared is None:  # paths resolved once per loaded config, not per request
+            function_dir, code, lambda_env, _ = prepare(
+                root / fn.source, loaded.variables[logical_id], handler=fn.handler, shared_dirs=shared_dirs,
+                dependency_dir=dependency_dir, timeout_s=fn.timeout, memory_mb=fn.memory,
+                function_name=function_name(loaded.cfg, fn.name))
+            extra = (code.module, code.attribute, str(code.dependencies), sorted(lambda_env.items()))
+            prepared = loaded.prepared[key] = (function_dir, code, lambda_env, extra)
+        function_dir, code, lambda_env, extra = prepared
+        _require_module(function_dir, code.module)  # deleted since: UsageError, as `infragen invoke` says
+        context = LambdaContext(function_name=lambda_env["AWS_LAMBDA_FUNCTION_NAME"], memory_mb=fn.memory,
+                                timeout_s=fn.timeout, region=lambda_env["AWS_REGION"])
+        fingerprint = code_fingerprint([code.function_dir, *code.shared], extra=extra)
+        limit = min(fn.timeout, self.integration_timeout_s)
+        started = time.perf_counter()
+        outcome, logs = self.workers.invoke(logical_id, fingerprint, code, lambda_env, event, context, limit)
+        return invocation_result(function_dir.name, context, outcome, logs, started=started,
+                                 timeout_s=fn.timeout, limit_s=limit)
+
+    def close(self) -> None:
+        """Stop the function workers."""
+        self.workers.close()
 
 
 def proxy_response(response) -> tuple[int, list[tuple[str, str]], bytes]:

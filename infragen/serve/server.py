@@ -28,6 +28,11 @@ class ApiServer(ThreadingHTTPServer):
         self.api = api
         self.log = log
 
+    def server_close(self) -> None:
+        """Close the socket and stop the function workers (none outlives the server)."""
+        super().server_close()
+        self.api.close()
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
