@@ -10,6 +10,7 @@ from infragen.project import STATE_DIR
 
 REQUIREMENTS_FILE = "requirements.txt"  # in a function's source folder: installed into its zip
 DEPS_DIR = "deps"  # below the state dir: installed requirements, by cache key
+VERIFIED_DIR = "zipcheck"  # below the state dir: digests of zip contents proven to serve their handler
 
 
 def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
@@ -31,5 +32,5 @@ def build_artifacts(cfg: EnvConfig, root: Path) -> dict[str, Artifact]:
                                              shared=[folder.name for folder in shared], pip=pip)
         artifacts[fn.name] = build_zip(root / fn.source, shared, fn.name, cfg.artifact_prefix,
                                        project_root=root, handler=fn.handler, runtime=fn.runtime,
-                                       extra_entries=extra)
+                                       extra_entries=extra, verified_dir=root / STATE_DIR / VERIFIED_DIR)
     return artifacts

@@ -51,7 +51,8 @@ class Artifact:
 def build_zip(function_dir: Path, shared_dirs: list[Path], function: str, prefix: str = "lambda", *,
               project_root: Path | None = None, handler: str = "handler.handler",
               runtime: str | None = None,
-              extra_entries: Mapping[str, bytes | None] | None = None) -> Artifact:
+              extra_entries: Mapping[str, bytes | None] | None = None,
+              verified_dir: Path | None = None) -> Artifact:
     """Zip `function_dir` at the zip root plus each shared package folder under its own name.
 
     The same files give the same bytes on any machine: sorted entries, 1980 timestamps,
@@ -60,7 +61,8 @@ def build_zip(function_dir: Path, shared_dirs: list[Path], function: str, prefix
     skipped (an app may have none). `extra_entries` (archive name → bytes, None for a directory)
     are added as they are, e.g. installed dependencies. Before any byte is zipped the whole
     content must fit Lambda's unzipped limit and serve `handler` with `runtime` (see
-    infragen.zipcheck), else UsageError (exit 2). The key is `<prefix>/<function>/<sha256>.zip`.
+    infragen.zipcheck), else UsageError (exit 2); with `verified_dir`, a content that passed once
+    is not analysed again (its digest is recorded there). The key is `<prefix>/<function>/<sha256>.zip`.
     """
     files = source_entries(function_dir, shared_dirs, function,
                            project_root or function_dir.parent.parent)
@@ -78,7 +80,15 @@ def build_zip(function_dir: Path, shared_dirs: list[Path], function: str, prefix
     contents: dict[str, bytes | None] = dict(extra)
     for name, source in files.items():
         contents.setdefault(name, None if source is None or not name.endswith(".py") else _read(source.path))
-    _verify(function_dir, contents, handler, runtime, files, set(extra))
+    proof = _verification_key(contents, handler, runtime, set(extra))
+    if verified_dir is None or not (verified_dir / proof).exists():
+        _verify(function_dir, contents, handler, runtime, files, set(extra))
+        if verified_dir is not None:
+            try:
+                verified_dir.mkdir(parents=True, exist_ok=True)
+                (verified_dir / proof).touch()
+            except OSError:
+                pass  # only costs the next run a verification
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -284,6 +294,19 @@ def _with_parent_dirs(entries: Mapping[str, bytes | None]) -> dict[str, bytes | 
         for depth in range(1, len(parts)):
             complete.setdefault("/".join(parts[:depth]) + "/", None)
     return complete
+
+
+def _verification_key(contents: dict[str, bytes | None], handler: str, runtime: str | None,
+                      added: set[str]) -> str:
+    """Digest of what the verification reads: every name, the sources' bytes (added entries by
+    name and size: installed requirements are keyed by their own cache), the handler, the runtime."""
+    digest = hashlib.sha256(f"{handler}\0{runtime}\0".encode())
+    for name in sorted(contents):
+        data = contents[name]
+        digest.update(name.encode() + b"\0")
+        if data is not None:
+            digest.update(str(len(data)).encode() if name in added else hashlib.sha256(data).digest())
+    return digest.hexdigest()
 
 
 def _verify(function_dir: Path, contents: dict[str, bytes | None], handler: str, runtime: str | None,

@@ -21,6 +21,11 @@ def state_dir(config_path: Path) -> Path:
     return project_root(config_path) / STATE_DIR
 
 
+def template_cache(config_path: Path) -> Path:
+    """Where rendered templates are kept by content digest (see render.stack_template)."""
+    return state_dir(config_path) / "render"
+
+
 def load_env(config_path: Path, env_name: str | None) -> EnvConfig:
     """One environment of the config; the first one declared when none is named."""
     config = load_config(config_path)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +29,49 @@ def to_json(template_dict: dict) -> str:
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
 
 
-def stack_template(cfg: EnvConfig) -> str:
+def stack_template(cfg: EnvConfig, cache_dir: Path | None = None) -> str:
+    """The environment's template text; with `cache_dir`, kept there by a digest of everything it
+    is built from (the whole environment config and infragen's own code), so commands that only
+    need it — a no-op deploy, serve — skip loading troposphere and building it again."""
+    cached = cache_dir / f"{_template_key(cfg)}.json" if cache_dir is not None else None
+    if cached is not None:
+        try:
+            return cached.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
     from infragen.stack.main import build_stack
 
     bootstrap_sha256 = hashlib.sha256(bootstrap_template(cfg.bootstrap).encode()).hexdigest()
-    return to_json(build_stack(cfg, bootstrap_sha256).to_dict())
+    text = to_json(build_stack(cfg, bootstrap_sha256).to_dict())
+    if cached is not None:
+        _write_quietly(cached, text)
+    return text
+
+
+def _template_key(cfg: EnvConfig) -> str:
+    config = json.dumps(dataclasses.asdict(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(f"{_code_digest()}\n{config}".encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """sha256 over infragen's own source files: a cached template never outlives the code that built it."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _write_quietly(path: Path, text: str) -> None:
+    """Write atomically; a cache that cannot be written only costs the next build."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infragen.console import Console
 from infragen.errors import EXIT_OK
-from infragen.project import describe_target, load_env, project_root, target_clients
+from infragen.project import describe_target, load_env, project_root, target_clients, template_cache
 
 RECENT_EVENTS = 10
 
@@ -41,7 +41,7 @@ def deploy(config_path: Path, env_name: str | None, yes: bool, replace_failed: b
     cfg = load_env(config_path, env_name)
     if outputs_file:
         require_writable_file(outputs_file, "--outputs-file")
-    rendered = stack_template(cfg)
+    rendered = stack_template(cfg, template_cache(config_path))
     template = json.loads(rendered)
     console = Console(assume_yes=yes)
     options = DeployOptions(replace_failed=replace_failed, wait_timeout_s=wait_timeout)

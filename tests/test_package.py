@@ -384,3 +384,18 @@ def test_added_files_need_content_and_added_folders_may_be_empty(source):
     with pytest.raises(UsageError, match="'lib2/x.py' has no content"):
         build_zip(source / "hello", [source / "common"], "hello", extra_entries={"lib2/x.py": None})
     assert "data/" in names(build_zip(source / "hello", [source / "common"], "hello", extra_entries={"data/": None}).data)
+
+
+def test_a_verified_content_is_not_analysed_again_but_any_change_is(tmp_path, monkeypatch):
+    import infragen.package as package
+
+    source = tmp_path / "lambda_src"
+    shutil.copytree(REPO_LAMBDA_SRC, source, ignore=shutil.ignore_patterns("__pycache__"))
+    verified = tmp_path / "verified"
+    first = build_zip(source / "hello", [source / "common"], "hello", verified_dir=verified)
+    assert len(list(verified.iterdir())) == 1
+    monkeypatch.setattr(package, "verify_zip_entries", lambda *a, **k: pytest.fail("analysed again"))
+    assert build_zip(source / "hello", [source / "common"], "hello", verified_dir=verified).sha256 == first.sha256
+    (source / "hello" / "handler.py").write_text("import nowhere_to_be_found\n")
+    with pytest.raises(pytest.fail.Exception, match="analysed again"):
+        build_zip(source / "hello", [source / "common"], "hello", verified_dir=verified)

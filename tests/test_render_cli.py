@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from infragen.cli import cli
@@ -56,3 +57,25 @@ def test_templates_no_environment_renders_fail_the_check_and_are_pointed_out(tmp
     write = runner.invoke(cli, ["render", "--all", "--config", CONFIG, "--out", str(tmp_path)])
     assert write.exit_code == 0 and "(delete it)" in write.output
     assert (tmp_path / "staging.json").exists()  # pointed out, never deleted
+
+
+def test_a_cached_template_is_reused_only_for_the_same_config_and_code(tmp_path, monkeypatch):
+    """stack_template(cfg, cache_dir): a second call reads the file; any config change builds again."""
+    import dataclasses
+
+    from infragen import render
+    from infragen.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "infragen.toml").env("dev")
+    built = render.stack_template(cfg, tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    monkeypatch.setattr("infragen.stack.main.build_stack", lambda *a: pytest.fail("built again"))
+    assert render.stack_template(cfg, tmp_path) == built
+    monkeypatch.undo()
+    changed = dataclasses.replace(cfg, log_level="ERROR")
+    assert '"LOG_LEVEL": "ERROR"' in render.stack_template(changed, tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2
+    monkeypatch.setattr(render, "_code_digest", lambda: "other code")
+    monkeypatch.setattr("infragen.stack.main.build_stack", lambda *a: pytest.fail("built again"))
+    with pytest.raises(pytest.fail.Exception, match="built again"):
+        render.stack_template(cfg, tmp_path)  # new infragen code: the cached text is not trusted

@@ -82,12 +82,12 @@ class LocalApi:
     def _load(self) -> Loaded:
         from infragen.commands import handler_variables, leniently
         from infragen.function_env import stack_resolver
-        from infragen.project import load_env
+        from infragen.project import load_env, template_cache
         from infragen.render import stack_template
         from infragen.stack.names import function_logical_id
 
         cfg = load_env(self.config_path, self.env_name)
-        template = json.loads(stack_template(cfg))
+        template = json.loads(stack_template(cfg, template_cache(self.config_path)))
         if self._resolve is None:
             self._resolve = leniently(stack_resolver(self.clients.cloudformation, cfg.stack_name), self.console)
         functions = {function_logical_id(fn.name): fn for fn in cfg.functions}
