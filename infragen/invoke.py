@@ -235,6 +235,21 @@ class _Code:
         return [str(f) for f in folders + ([self.dependencies] if self.dependencies else [])]
 
 
+def enter_lambda_environment(code: _Code, lambda_env: dict[str, str]) -> None:
+    """In a forked child: the function's environment variables and import path, as on Lambda.
+
+    Given credentials, the user's profile and AWS files are hidden; modules of an earlier run of
+    the code are forgotten so that it is imported afresh.
+    """
+    os.environ.update(lambda_env)
+    if "AWS_ACCESS_KEY_ID" in lambda_env:
+        for name in _USER_AWS_PROFILE:
+            os.environ.pop(name, None)
+        os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    _forget_modules(code)
+    sys.path[:0] = code.path
+
+
 def _child(results, logs: int, code: _Code, lambda_env: dict[str, str],
            event: dict, context: LambdaContext) -> None:
     """In the forked child: run the handler once, send the outcome, exit (stray threads included)."""
@@ -242,13 +257,7 @@ def _child(results, logs: int, code: _Code, lambda_env: dict[str, str],
         os.setpgid(0, 0)  # its own process group, so a timeout also stops what the handler started
         sys.stdout = io.TextIOWrapper(io.FileIO(logs, "wb", closefd=False), encoding="utf-8",
                                       errors="backslashreplace", write_through=True)
-        os.environ.update(lambda_env)
-        if "AWS_ACCESS_KEY_ID" in lambda_env:  # given credentials: no profile or AWS files, as on Lambda
-            for name in _USER_AWS_PROFILE:
-                os.environ.pop(name, None)
-            os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-        _forget_modules(code)
-        sys.path[:0] = code.path
+        enter_lambda_environment(code, lambda_env)
         importlib.invalidate_caches()
         context.restart_clock()
         try:

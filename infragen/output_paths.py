@@ -33,9 +33,7 @@ def require_writable_file(path: Path, option: str) -> None:
         if not parent.is_dir():
             raise UsageError(f"{where}: folder {parent} does not exist",
                              hint=f"create it, or {_NOTHING_DONE}")
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=".infragen-probe-")
-        os.close(fd)
-        os.unlink(probe)
+        _probe(parent)
     except OSError as exc:
         raise UsageError(f"{where} cannot be written: {exc.strerror or exc}",
                          hint=_NOTHING_DONE) from None
@@ -52,9 +50,14 @@ def require_writable_dir(path: Path, option: str) -> None:
     if not existing.is_dir():
         raise UsageError(f"{where}: {existing} is not a folder", hint=_NOTHING_DONE)
     try:
-        fd, probe = tempfile.mkstemp(dir=existing, prefix=".infragen-probe-")
-        os.close(fd)
-        os.unlink(probe)
+        _probe(existing)
     except OSError as exc:
         raise UsageError(f"{where} cannot be written: {exc.strerror or exc}",
                          hint=_NOTHING_DONE) from None
+
+
+def _probe(folder: Path) -> None:
+    """Create and remove a file in `folder`: raises OSError when it accepts none."""
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".infragen-probe-")
+    os.close(fd)
+    os.unlink(probe)

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
-from infragen.invoke import LambdaContext, _Code, _forget_modules, _marshal, _text, _USER_AWS_PROFILE
+from infragen.invoke import LambdaContext, _Code, _marshal, _text, enter_lambda_environment
 
 MAX_PER_FUNCTION = 4
 RACY_S = 2.0  # a file modified this recently is also hashed: a same-size rewrite in one mtime tick
@@ -233,13 +233,7 @@ def _worker_main(conn, logs: int, inherited: list[int], code: _Code, lambda_env:
         os.close(logs)
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "wb", closefd=False), encoding="utf-8",
                                       errors="backslashreplace", write_through=True)
-        os.environ.update(lambda_env)
-        if "AWS_ACCESS_KEY_ID" in lambda_env:  # given credentials: no profile or AWS files, as on Lambda
-            for name in _USER_AWS_PROFILE:
-                os.environ.pop(name, None)
-            os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-        _forget_modules(code)
-        sys.path[:0] = code.path
+        enter_lambda_environment(code, lambda_env)
         _compile_from_source(code)
         importlib.invalidate_caches()
         handler, init_error = None, None
