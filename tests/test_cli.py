@@ -1,12 +1,12 @@
 """The click layer's error handling: every failure is a message and a README exit code, never a traceback."""
 
-import shutil
 from pathlib import Path
 
 import click
 from click.testing import CliRunner
 
 from infragen.cli import cli, reports_errors
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,9 +53,7 @@ def test_a_file_that_cannot_be_written_is_exit_2_with_its_name(tmp_path):
 
 def test_secrets_set_asks_for_the_value_only_after_the_slot_is_known(tmp_path):
     config = tmp_path / "infragen.toml"
-    config.write_text((ROOT / "infragen.toml").read_text())
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path)
     result = CliRunner().invoke(cli, ["secrets", "set", "hello", "password", "--env", "dev",
                                       "--config", str(config), "--local"], input="s3cret")
     assert result.exit_code == 2 and "no parameter 'password'" in result.output
@@ -64,9 +62,7 @@ def test_secrets_set_asks_for_the_value_only_after_the_slot_is_known(tmp_path):
 
 def test_an_empty_secret_is_refused_before_any_emulator_or_aws_call(tmp_path):
     config = tmp_path / "infragen.toml"
-    config.write_text((ROOT / "infragen.toml").read_text())
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path)
     result = CliRunner().invoke(cli, ["secrets", "set", "hello", "greeting", "--env", "dev",
                                       "--config", str(config), "--local"], input="\n")
     assert result.exit_code == 2 and "the secret value is empty" in result.output

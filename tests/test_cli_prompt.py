@@ -1,6 +1,5 @@
 """Confirmation through the CLI: prompt answered, declined, no terminal, --yes."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -8,16 +7,14 @@ from click.testing import CliRunner
 
 from infragen import console
 from infragen.cli import cli
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path / "infragen.toml"
+    return copy_project(tmp_path)
 
 
 def bootstrap(config, endpoint, *extra, input=None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -13,15 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from infragen.cli import cli
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path / "infragen.toml"
+    return copy_project(tmp_path)
 
 
 def run(*args, input=None):

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from infragen.cli import cli
 from infragen.target import Clients
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "infragen-dev"
@@ -51,10 +52,7 @@ def project(tmp_path) -> Path:
     """A fresh copy of the project; returns its infragen.toml."""
     root = tmp_path / "project"
     root.mkdir()
-    shutil.copy(ROOT / "infragen.toml", root / "infragen.toml")
-    shutil.copytree(ROOT / "lambda_src", root / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return root / "infragen.toml"
+    return copy_project(root)
 
 
 class ApiLog:

@@ -8,6 +8,7 @@ from infragen.deployment import DeployOptions, deploy_environment
 from infragen.render import stack_template
 from infragen.target import Target, make_session
 from tests.stack.helpers import ROOT
+from tests.projects import copy_project
 
 
 class _Linted(Exception):
@@ -30,7 +31,6 @@ def test_the_lint_gate_uses_the_target_region_not_only_the_config_region(moto_en
 def test_lint_runs_while_the_bootstrap_proceeds_and_errors_stop_before_the_change_set(
         tmp_path, moto_endpoint, monkeypatch):
     """The first deploy is not serialised behind cfn-lint, and a lint error still changes no app stack."""
-    import shutil
     import threading
     import time
 
@@ -40,8 +40,7 @@ def test_lint_runs_while_the_bootstrap_proceeds_and_errors_stop_before_the_chang
     from infragen.lint import Finding
     from infragen.target import Clients
 
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path)
     events: list[tuple[str, float]] = []
     released = threading.Event()
 

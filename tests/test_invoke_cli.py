@@ -1,7 +1,6 @@
 """`infragen invoke` and `infragen secrets` against a deployed stack on the emulator."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,14 @@ from infragen.cli import cli
 from infragen.events import proxy_event
 from infragen.routes import parse_route
 from infragen.function_env import function_environment
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path / "infragen.toml"
+    return copy_project(tmp_path)
 
 
 def run(*args, input=None):

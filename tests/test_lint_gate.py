@@ -3,6 +3,7 @@ import pytest
 from infragen.console import Console
 from infragen.errors import DeployFailed
 from infragen.lint import lint_gate
+from tests.projects import copy_project
 
 BROKEN = '{"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}}}}'
 CLEAN = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
@@ -31,9 +32,7 @@ def test_infragen_lint_records_verdicts_that_the_deploy_gate_reuses(tmp_path, mo
     from infragen.cli import cli
     from tests.stack.helpers import ROOT
 
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path)
     shutil.copytree(ROOT / "templates_out", tmp_path / "templates_out")
     result = CliRunner().invoke(cli, ["lint", "--config", str(tmp_path / "infragen.toml"),
                                       "--dir", str(tmp_path / "templates_out")])

@@ -1,7 +1,6 @@
 """`infragen logs`: log groups from the rendered template, events put into the emulator's groups."""
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from click.testing import CliRunner
 
 from infragen.cli import cli
 from infragen.logs import POLL_MAX_S, POLL_MIN_S, follow, parse_since, readable
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = "/infragen/infragen-dev/lambda/hello"
@@ -17,9 +17,7 @@ GROUP = "/infragen/infragen-dev/lambda/hello"
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path / "infragen.toml"
+    return copy_project(tmp_path)
 
 
 def put(clients, group: str, *messages: str, age_s: float = 0) -> None:

@@ -21,6 +21,7 @@ from infragen.cli import cli
 from infragen.config import load_config
 from infragen.lint import lint_text
 from infragen.routes import parse_route
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS = ("new", "function", "orders", "--route", "GET /orders", "--route", "GET /orders/{id}")
@@ -33,9 +34,7 @@ def project(tmp_path) -> Path:
     """A fresh copy of the project; returns its infragen.toml."""
     root = tmp_path / "project"
     root.mkdir()
-    shutil.copy(ROOT / "infragen.toml", root / "infragen.toml")
-    shutil.copytree(ROOT / "lambda_src", root / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy_project(root)
     (root / "tests" / "lambda_src").mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "lambda_src" / "conftest.py", root / "tests" / "lambda_src")
     return root / "infragen.toml"

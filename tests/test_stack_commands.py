@@ -13,6 +13,7 @@ from infragen.console import Console
 from infragen.deploy.flow import DeployOutcome
 from infragen.render import stack_template
 from infragen.stack_commands import _show_outputs
+from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,11 +54,7 @@ def test_derived_outputs_name_what_was_left_out():
 
 
 def test_harden_finds_the_deployed_vpc_on_the_emulator(tmp_path, moto_endpoint):
-    import shutil
-
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path)
     target = ["--config", str(tmp_path / "infragen.toml"), "--endpoint-url", moto_endpoint]
     before = CliRunner().invoke(cli, ["harden", *target])
     assert before.exit_code == 2 and "not deployed" in before.output
@@ -69,11 +66,7 @@ def test_harden_finds_the_deployed_vpc_on_the_emulator(tmp_path, moto_endpoint):
 
 
 def test_diff_and_bootstrap_bound_their_waits_by_wait_timeout(tmp_path, moto_endpoint, monkeypatch):
-    import shutil
-
-    shutil.copy(ROOT / "infragen.toml", tmp_path)
-    shutil.copytree(ROOT / "lambda_src", tmp_path / "lambda_src",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path)
     target = ["--config", str(tmp_path / "infragen.toml"), "--endpoint-url", moto_endpoint]
     seen = []
     monkeypatch.setattr("infragen.deploy.flow.diff_template",
