@@ -15,7 +15,7 @@ from infragen.errors import UsageError
 from infragen.routes import Route, is_parameter, parse_route
 from infragen.stack.names import STAGE_NAME, camel
 
-LOCAL_ACCOUNT_ID = "123456789012"
+LOCAL_ACCOUNT_ID = "123456789012"  # the account in events and contexts built locally (as moto's)
 API_ID = "local00000"
 SOURCE_IP = "127.0.0.1"
 USER_AGENT = "infragen-invoke"
@@ -134,7 +134,7 @@ def default_event(cfg, fn, route_text: str | None, path_values: tuple[str, ...],
     elif fn.routes:
         route = fn.routes[0]
     elif fn.schedule and not (path_values or body is not None):
-        rule = f"arn:aws:events:{region}:123456789012:rule/{cfg.stack_name}-{camel(fn.name)}Schedule"
+        rule = f"arn:aws:events:{region}:{LOCAL_ACCOUNT_ID}:rule/{cfg.stack_name}-{camel(fn.name)}Schedule"
         return scheduled_event(rule, region)
     else:
         raise UsageError(f"{fn.name} has no route" + ("" if fn.schedule else " and no schedule")

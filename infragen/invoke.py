@@ -28,8 +28,8 @@ from typing import Any
 
 from infragen.console import read_stdin
 from infragen.errors import UsageError
+from infragen.events import LOCAL_ACCOUNT_ID
 
-LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 TIMEOUT_ERROR = "Sandbox.Timedout"  # Lambda's errorType for a function stopped at its timeout
 MARSHAL_ERROR = "Runtime.MarshalError"  # … and for a response that is not JSON-serialisable
