@@ -21,7 +21,8 @@ from click.testing import CliRunner
 from infragen.cli import cli
 from infragen.console import Console
 from infragen.serve.app import LocalApi, deployed_api_key
-from infragen.serve.server import ApiServer, RequestLog
+from infragen.config import load_config
+from infragen.serve.server import ApiServer, RequestLog, handler_services, share_sdk_models
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "tests" / "apps" / "shop"
@@ -69,13 +70,18 @@ class Served:
 
 
 @pytest.fixture
-def serve(aws_clients):
-    """Start `serve` for a config on a free port in a thread; stopped after the test."""
+def serve(aws_clients, monkeypatch):
+    """Start `serve` for a config on a free port in a thread, as `infragen serve` does (handlers
+    fork with the SDK models it shares); stopped after the test."""
+    import boto3
+
     running = []
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the shared one is dropped afterwards
 
     def start(config: Path, **options) -> Served:
         log, as_json = io.StringIO(), options.pop("json", False)
         api = LocalApi(config, None, aws_clients, console=Console(), **options)
+        share_sdk_models(aws_clients, handler_services(api.loaded.cfg))
         server = ApiServer(("127.0.0.1", 0), api, RequestLog(stream=log, as_json=as_json))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         running.append(server)
@@ -296,10 +302,32 @@ def test_a_secret_set_with_the_cli_is_read_by_the_served_handler(app, moto_endpo
     assert "Hej" not in served.log.getvalue()
 
 
+def test_handlers_get_parsed_sdk_models_but_resolve_their_own_credentials(tmp_path, serve, monkeypatch):
+    import boto3
+
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import boto3\n\n"
+        "def handler(event, context):\n"
+        "    boto3.client('ssm')\n"
+        "    return {'statusCode': 200, 'body': boto3.DEFAULT_SESSION.get_credentials().access_key}\n")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "the-shell-s-key")  # the server's own; not the handler's
+    served = serve(config)
+    loader = served.api.clients.session._session.get_component("data_loader")
+    assert boto3.DEFAULT_SESSION._session.get_component("data_loader") is loader
+    status, _, body = served.request("GET", "/hello", headers={"x-api-key": served.api.api_key})
+    assert (status, body) == (200, b"testing")  # the target's credentials, from the handler's environment
+
+
+def test_the_services_warmed_for_handlers_are_those_their_roles_grant():
+    assert handler_services(load_config(ROOT / "infragen.toml").env("dev")) == ["sns", "ssm"]
+    assert handler_services(load_config(SHOP / "infragen.toml").env("dev")) == ["dynamodb", "s3", "sns"]
+
+
 def test_the_deployed_api_key_is_read_from_the_target(aws_clients):
     created = aws_clients.apigateway.create_api_key(name="infragen-dev-default", enabled=True)
-    assert deployed_api_key(aws_clients.apigateway, {"ApiKey": created["id"]}.get, Console()) == created["value"]
-    assert deployed_api_key(aws_clients.apigateway, {}.get, Console()) is None  # not deployed: a local key
+    assert deployed_api_key(aws_clients, {"ApiKey": created["id"]}.get, Console()) == created["value"]
+    assert deployed_api_key(aws_clients, {}.get, Console()) is None  # not deployed: a local key
 
 
 def test_an_unhandled_error_reaches_the_error_topic_on_the_target(app, moto_endpoint, aws_clients, serve):

@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import cfn_flip
 from botocore.exceptions import ClientError
 
 from infragen.deploy import stack_status
@@ -80,6 +79,8 @@ def parse_template(body: str | Mapping) -> dict:
     try:
         return json.loads(body)
     except ValueError:
+        import cfn_flip  # YAML support (PyYAML): imported only for a YAML template
+
         return json.loads(json.dumps(cfn_flip.load(body)[0]))
 
 

@@ -61,7 +61,9 @@ class LocalApi:
     """The API of one environment, answering from the current code and config on every request."""
 
     def __init__(self, config_path: Path, env_name: str | None, clients, *, console,
-                 api_key: str | None = None, integration_timeout_s: float = INTEGRATION_TIMEOUT_S):
+                 cfg=None, api_key: str | None = None,
+                 integration_timeout_s: float = INTEGRATION_TIMEOUT_S):
+        """`cfg`: the environment's config when the caller has just loaded it (read again otherwise)."""
         self.config_path = Path(config_path)
         self.env_name = env_name
         self.clients = clients
@@ -70,8 +72,8 @@ class LocalApi:
         self._lock = threading.Lock()
         self._resolve = None
         self.workers = WorkerPool()
-        self.loaded = self._load()
-        deployed = deployed_api_key(clients.apigateway, self._resolve, console) if (
+        self.loaded = self._load(cfg)
+        deployed = deployed_api_key(clients, self._resolve, console) if (
             api_key is None and self.loaded.table.has_api_key) else None
         self.api_key = api_key or deployed or _generated_key()
         self.api_key_source = "deployed" if deployed else "given" if api_key else "local"
@@ -79,14 +81,14 @@ class LocalApi:
 
     # -- project (re)loading ------------------------------------------------------------------
 
-    def _load(self) -> Loaded:
+    def _load(self, cfg=None) -> Loaded:
         from infragen.commands import handler_variables, leniently
         from infragen.function_env import stack_resolver
         from infragen.project import load_env, template_cache
         from infragen.render import stack_template
         from infragen.stack.names import function_logical_id
 
-        cfg = load_env(self.config_path, self.env_name)
+        cfg = cfg or load_env(self.config_path, self.env_name)
         template = json.loads(stack_template(cfg, template_cache(self.config_path)))
         if self._resolve is None:
             self._resolve = leniently(stack_resolver(self.clients.cloudformation, cfg.stack_name), self.console)
@@ -301,14 +303,14 @@ def _mtime(path: Path) -> float:
         return -1.0
 
 
-def deployed_api_key(apigateway, resolve, console) -> str | None:
+def deployed_api_key(clients, resolve, console) -> str | None:
     """The value of the stack's deployed ApiKey (apigateway:GetApiKey includeValue), or None when
     the stack (or the key) is not deployed on the target or cannot be read (a warning says why)."""
     key_id = resolve("ApiKey")
     if not key_id:
         return None
     try:
-        return apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
+        return clients.apigateway.get_api_key(apiKey=key_id, includeValue=True).get("value")
     except Exception as exc:  # botocore's ClientError and connection errors alike: serve with a local key
         console.warn(f"Could not read the deployed API key ({exc}); using a local key.")
         return None

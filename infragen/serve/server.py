@@ -179,15 +179,13 @@ def run(config_path: Path, env_name: str | None, host: str, port: int, output: s
         target_flags: dict) -> int:
     """`infragen serve`: serve until Ctrl-C."""
     from infragen.console import Console
-    from infragen.project import describe_target, target_clients
+    from infragen.project import describe_target, load_env, target_clients
 
     console = Console()
-    from infragen.project import load_env
-
     cfg = load_env(config_path, env_name)
     with target_clients(cfg, config_path, console, target_flags, check=None) as clients:
-        api = LocalApi(config_path, env_name, clients, console=console)
-        warm_sdk_models(("ssm", "sns", "dynamodb", "s3", "sqs", "kms"))
+        api = LocalApi(config_path, env_name, clients, console=console, cfg=cfg)
+        share_sdk_models(clients, handler_services(cfg))
         try:
             server = ApiServer((host, port), api, RequestLog(as_json=output == "json"))
         except OSError as exc:
@@ -201,22 +199,38 @@ def run(config_path: Path, env_name: str | None, host: str, port: int, output: s
     return 0
 
 
-def warm_sdk_models(services) -> None:
-    """Load the SDK's service models into boto3's default session before handlers fork from this
-    process, so each request's fresh import does not parse them again (the models only: no
-    credentials, region or endpoint are resolved here; the handler's environment decides those)."""
-    import boto3
+def handler_services(cfg) -> list[str]:
+    """The services the functions' roles let their code call (IAM prefixes, which are also the SDK's
+    names for these): the error topic's SNS for every function, SSM for parameters, DynamoDB for
+    tables, and each `access` grant's services."""
+    services = {"sns"}
+    for fn in cfg.functions:
+        services.update(["ssm"] if fn.parameters else [])
+        services.update(["dynamodb"] if fn.tables else [])
+        services.update(action.partition(":")[0] for grant in fn.access for action in grant.actions)
+    return sorted(services)
 
-    boto3.setup_default_session()
-    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+
+def share_sdk_models(clients, services) -> None:
+    """Give handlers, which fork from this process, SDK data already parsed: boto3's default session
+    shares the target session's data loader (endpoints, partitions, the models serve itself loaded)
+    and the models of `services` are loaded into it. Models only: no credentials, region or endpoint
+    are resolved here; each handler's environment decides those."""
+    import boto3
+    import botocore.session
+
+    loader = clients.session._session.get_component("data_loader")
+    core = botocore.session.get_session()
+    core.register_component("data_loader", loader)
+    boto3.setup_default_session(botocore_session=core)
     for service in services:
-        for kind in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+        for kind in ("service-2", "endpoint-rule-set-1"):
             try:
                 loader.load_service_model(service, kind)
-            except Exception:  # a model this botocore lacks: nothing to warm
+            except Exception:  # an IAM prefix the SDK names otherwise (or lacks): nothing to load
                 pass
-    loader.load_data("partitions")
-    loader.load_data("sdk-default-configuration")
+    for data in ("endpoints", "partitions", "sdk-default-configuration"):
+        loader.load_data(data)
 
 
 def banner(api: LocalApi, url: str, target: str) -> str:
