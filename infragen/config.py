@@ -15,10 +15,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from infragen.body_schemas import schema_problem
 from infragen.errors import ConfigError
 from infragen.routes import ROUTE_FORMAT, Route, parse_route, sibling_parameter_conflict
 from infragen.schedules import schedule_problem
 from infragen.regions import region_check
+
+STATE_DIR = ".infragen"  # below the project root: caches and emulator state, never committed
+SCHEMA_VERDICTS_DIR = "schemas"  # below the state dir: body schemas found valid
 
 DEFAULT_CONFIG = Path("infragen.toml")
 # CloudWatch Logs accepts only these retention periods (days).
@@ -733,8 +737,6 @@ def _project_folder(v: _Validator, root: Path, key: str, folder: str, *, must_ex
 
 
 def _load_schema(v: _Validator, root: Path, key: str, path: str) -> str:
-    import jsonschema
-
     file = (root / path).resolve()
     if path.startswith("/") or not file.is_relative_to(root):
         raise v.fail(key, path, "a file inside the project (relative to infragen.toml)")
@@ -749,11 +751,11 @@ def _load_schema(v: _Validator, root: Path, key: str, path: str) -> str:
     if not isinstance(schema, dict):
         raise v.fail(key, path, "a JSON schema object")
     try:
-        jsonschema.Draft4Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise v.fail(key, path, f"a valid draft-04 JSON schema ({exc.message})") from None
+        problem = schema_problem(schema, root / STATE_DIR / SCHEMA_VERDICTS_DIR)
     except RecursionError:
         raise v.fail(key, path, "a JSON schema nested less deeply") from None
+    if problem:
+        raise v.fail(key, path, f"a valid draft-04 JSON schema ({problem})")
     return json.dumps(schema, separators=(",", ":"))
 
 

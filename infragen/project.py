@@ -6,10 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from infragen.config import EnvConfig, load_config
-
-
-STATE_DIR = ".infragen"  # below the project root: emulator state, lint verdicts
+from infragen.config import STATE_DIR, EnvConfig, load_config
 
 
 def project_root(config_path: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import threading
@@ -19,10 +20,11 @@ from botocore.credentials import Credentials
 from click.testing import CliRunner
 
 from infragen.cli import cli
+from infragen.config import load_config
 from infragen.console import Console
 from infragen.serve.app import LocalApi, deployed_api_key
-from infragen.config import load_config
 from infragen.serve.server import ApiServer, RequestLog, handler_services, share_sdk_models
+from tests.wheels import write_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "tests" / "apps" / "shop"
@@ -539,3 +541,44 @@ def test_the_code_fingerprint_sees_a_same_stat_rewrite_and_is_stable_after_it(tm
     (tmp_path / "pkg" / "b.py").write_text("")
     assert code_fingerprint([tmp_path]) != second
     assert code_fingerprint([tmp_path], extra=("env", "A=1")) != code_fingerprint([tmp_path], extra=("env", "A=2"))
+
+
+def test_a_deleted_handler_module_is_502_until_it_is_back(app, serve):
+    served = serve(app)
+    handler = app.parent / "lambda_src" / "hello" / "handler.py"
+    source = handler.read_text()
+    assert served.keyed("GET", "/hello")[0] == 200
+    handler.unlink()
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    assert "no handler module 'handler'" in served.log.getvalue()
+    handler.write_text(source)
+    assert served.keyed("GET", "/hello")[0] == 200
+
+
+def test_requirements_added_or_changed_while_serving_are_installed_for_the_next_request(
+        tmp_path, serve, monkeypatch):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for version in ("1.0", "1.1"):
+        write_wheel(wheels, "tinyfmt", version, files={"tinyfmt/__init__.py": f"VERSION = {version!r}\n"})
+    for name in [n for n in os.environ if n.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    project = tmp_path / "app"
+    project.mkdir()
+    config = copy_app(ROOT, project)
+    function = project / "lambda_src" / "hello"
+    (function / "handler.py").write_text(
+        "def handler(event, context):\n"
+        "    import tinyfmt\n"
+        "    return {'statusCode': 200, 'body': tinyfmt.VERSION}\n")
+    served = serve(config)
+    assert served.keyed("GET", "/hello")[0] == 502  # ModuleNotFoundError: not installed yet
+    pinned = project / "pins.txt"  # outside the function's folder, included by its requirements.txt
+    pinned.write_text("tinyfmt==1.0\n")
+    (function / "requirements.txt").write_text("-r ../../pins.txt\n")
+    assert served.request("GET", "/hello", headers={"x-api-key": served.api.api_key})[::2] == (200, b"1.0")
+    pinned.write_text("tinyfmt==1.1\n")
+    assert served.request("GET", "/hello", headers={"x-api-key": served.api.api_key})[::2] == (200, b"1.1")

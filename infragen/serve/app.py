@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import secrets
 import threading
@@ -54,7 +55,7 @@ class Loaded:
     functions: dict  # logical id → FunctionConfig
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
     stamps: dict[Path, float] = field(default_factory=dict)
-    prepared: dict[tuple, tuple] = field(default_factory=dict)  # per function: resolved code and environment
+    prepared: dict[str, tuple] = field(default_factory=dict)  # per function: its code digest, layout, environment
 
 
 class LocalApi:
@@ -65,6 +66,7 @@ class LocalApi:
                  integration_timeout_s: float = INTEGRATION_TIMEOUT_S):
         """`cfg`: the environment's config when the caller has just loaded it (read again otherwise)."""
         self.config_path = Path(config_path)
+        self.root = self.config_path.resolve().parent  # the project: paths in the config are relative to it
         self.env_name = env_name
         self.clients = clients
         self.console = console
@@ -101,8 +103,7 @@ class LocalApi:
 
     def _stamps(self, cfg) -> dict[Path, float]:
         """Modification times of what the routes are read from: the config and its body schemas."""
-        root = self.config_path.resolve().parent
-        watched = [self.config_path] + [root / fn.body_schema for fn in cfg.functions
+        watched = [self.config_path] + [self.root / fn.body_schema for fn in cfg.functions
                                         if getattr(fn, "body_schema", None)]
         return {path: _mtime(path) for path in watched}
 
@@ -166,9 +167,8 @@ class LocalApi:
                               body=body if body else None, binary=binary,
                               region=self.clients.target.region, request_id=request_id,
                               source_ip=source_ip, identity=identity)
-        root = self.config_path.resolve().parent
         try:
-            result = self._run(loaded, endpoint.function_logical_id, fn, root, event)
+            result = self._run(loaded, endpoint.function_logical_id, fn, event)
         except InfragenError as exc:  # e.g. the handler module was deleted
             return _gateway(INTERNAL, request_id, function=fn.name, error=str(exc))
         if result.error_type == CALLER_TIMEOUT:
@@ -185,33 +185,39 @@ class LocalApi:
         return Answer(status, response_headers + _gateway_headers(request_id), response_body, request_id,
                       function=fn.name, logs=result.logs)
 
-    def _run(self, loaded: Loaded, logical_id: str, fn, root: Path, event: dict):
+    def _run(self, loaded: Loaded, logical_id: str, fn, event: dict):
         """Invoke the function on a warm worker of its current code (InvokeResult)."""
         from infragen.commands import local_dependencies
-        from infragen.invoke import LambdaContext, _require_module, invocation_result, prepare
-        from infragen.stack.names import function_name
+        from infragen.invoke import LambdaContext, invocation_result
 
-        shared_dirs = [root / d for d in loaded.cfg.shared_packages]
-        dependency_dir = local_dependencies(root, fn)
-        key = (logical_id, str(dependency_dir), tuple(d.is_dir() for d in shared_dirs))
-        prepared = loaded.prepared.get(key)
-        if prepared is None:  # paths resolved once per loaded config, not per request
-            function_dir, code, lambda_env, _ = prepare(
-                root / fn.source, loaded.variables[logical_id], handler=fn.handler, shared_dirs=shared_dirs,
-                dependency_dir=dependency_dir, timeout_s=fn.timeout, memory_mb=fn.memory,
-                function_name=function_name(loaded.cfg, fn.name))
-            extra = (code.module, code.attribute, str(code.dependencies), sorted(lambda_env.items()))
-            prepared = loaded.prepared[key] = (function_dir, code, lambda_env, extra)
-        function_dir, code, lambda_env, extra = prepared
-        _require_module(function_dir, code.module)  # deleted since: UsageError, as `infragen invoke` says
+        # checked on every request, so an edit is served on the next one: the code's files, and the
+        # installed requirements (a file they include may live outside the function's folder)
+        folders = [self.root / fn.source, *(self.root / d for d in loaded.cfg.shared_packages)]
+        current = (code_fingerprint(folders), local_dependencies(self.root, fn))
+        prepared = loaded.prepared.get(logical_id)
+        if prepared is None or prepared[0] != current:
+            prepared = loaded.prepared[logical_id] = (current, *self._prepare(loaded, logical_id, fn, *current))
+        _, code, lambda_env, fingerprint = prepared
         context = LambdaContext(function_name=lambda_env["AWS_LAMBDA_FUNCTION_NAME"], memory_mb=fn.memory,
                                 timeout_s=fn.timeout, region=lambda_env["AWS_REGION"])
-        fingerprint = code_fingerprint([code.function_dir, *code.shared], extra=extra)
         limit = min(fn.timeout, self.integration_timeout_s)
         started = time.perf_counter()
         outcome, logs = self.workers.invoke(logical_id, fingerprint, code, lambda_env, event, context, limit)
-        return invocation_result(function_dir.name, context, outcome, logs, started=started,
+        return invocation_result(code.function_dir.name, context, outcome, logs, started=started,
                                  timeout_s=fn.timeout, limit_s=limit)
+
+    def _prepare(self, loaded: Loaded, logical_id: str, fn, code_digest: str, dependency_dir: Path | None) -> tuple:
+        """The code's layout and Lambda environment, and the fingerprint of a worker running them
+        (UsageError: the handler module is missing)."""
+        from infragen.invoke import prepare
+        from infragen.stack.names import function_name
+
+        _, code, lambda_env, _ = prepare(
+            self.root / fn.source, loaded.variables[logical_id], handler=fn.handler,
+            shared_dirs=[self.root / d for d in loaded.cfg.shared_packages], dependency_dir=dependency_dir,
+            timeout_s=fn.timeout, memory_mb=fn.memory, function_name=function_name(loaded.cfg, fn.name))
+        identity = (code_digest, code.module, code.attribute, str(dependency_dir), sorted(lambda_env.items()))
+        return code, lambda_env, hashlib.blake2b(repr(identity).encode(), digest_size=16).hexdigest()
 
     def close(self) -> None:
         """Stop the function workers."""
