@@ -13,30 +13,40 @@ REGION_MEANING = "an AWS region such as 'us-west-2'"
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region of every partition in botocore's data.
+def _regions() -> dict[str, str]:
+    """Every region of every partition in botocore's data, with its description ("US West (Oregon)").
 
     partitions.json (a few KB, read without importing botocore) lists them; endpoints.json (about
     1 MB) is read only by an older botocore that has no partitions.json.
     """
     data_dir = Path(importlib.util.find_spec("botocore").submodule_search_locations[0]) / "data"
-    names: set[str] = set()
+    regions: dict[str, str] = {}
     for data_name in ("partitions.json", "endpoints.json"):
         try:
             data = json.loads((data_dir / data_name).read_text(encoding="utf-8"))
         except FileNotFoundError:
             continue
         for partition in data.get("partitions", []):
-            names.update(partition.get("regions", {}))
-        if names:
+            regions.update({name: (about or {}).get("description", name)
+                            for name, about in partition.get("regions", {}).items()})
+        if regions:
             break
     # Pseudo-regions such as "aws-global" are signing scopes, not places a stack can live.
-    return frozenset(name for name in names if REGION_SYNTAX.fullmatch(name))
+    return {name: about for name, about in regions.items() if REGION_SYNTAX.fullmatch(name)}
+
+
+def known_regions() -> frozenset[str]:
+    return frozenset(_regions())
+
+
+def region_description(name: str) -> str:
+    """How AWS names the region in messages ("US West (Oregon)"); the name itself when unknown."""
+    return _regions().get(name, name)
 
 
 def known_region(name: str) -> bool:
     """Whether `name` is a region of one of botocore's partitions (aws, aws-cn, aws-us-gov, …)."""
-    return name in known_regions()
+    return name in _regions()
 
 
 def region_check(value: str) -> str | None:

@@ -350,7 +350,17 @@ def test_an_unhandled_error_reaches_the_error_topic_on_the_target(app, moto_endp
     messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
     assert "ZeroDivisionError" in messages[0]["Body"]  # … and alerts the error topic
     handler.write_text("def handler(event, context):\n    raise ValueError('escaped')\n")
-    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    for _ in range(3):  # the Errors alarm moves to ALARM once: one notification, as CloudWatch sends
+        assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    envelope = json.loads(sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"][0]["Body"])
+    alarm = json.loads(envelope["Message"])
+    assert envelope["Subject"] == 'ALARM: "infragen-dev-hello-errors" in US West (Oregon)'
+    assert (alarm["AlarmName"], alarm["NewStateValue"], alarm["OldStateValue"]) == (
+        "infragen-dev-hello-errors", "ALARM", "OK")
+    assert alarm["Trigger"]["Dimensions"] == [{"value": "infragen-dev-hello", "name": "FunctionName"}]
+    assert alarm["AlarmActions"] == [topic] and alarm["AlarmArn"].endswith(":alarm:infragen-dev-hello-errors")
+    assert "notification published to " + topic in served.log.getvalue()
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)
 
 
 def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint):

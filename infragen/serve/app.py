@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from infragen.errors import InfragenError
+from infragen.serve.alarms import AlarmStates, ErrorAlarm, alarm_notification, error_alarms
 from infragen.serve.auth import NO_ROUTE, Rejection, Signer, check_api_key, header
 from infragen.serve.routing import Endpoint, RouteTable, is_binary, media_type, route_table
 from infragen.serve.workers import WorkerPool, code_fingerprint
@@ -53,6 +54,7 @@ class Loaded:
     table: RouteTable
     template: dict
     functions: dict  # logical id → FunctionConfig
+    alarms: dict[str, ErrorAlarm]  # function logical id → its Errors alarm
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
     stamps: dict[Path, float] = field(default_factory=dict)
     prepared: dict[str, tuple] = field(default_factory=dict)  # per function: its code digest, layout, environment
@@ -74,6 +76,7 @@ class LocalApi:
         self._lock = threading.Lock()
         self._resolve = None
         self.workers = WorkerPool()
+        self.alarm_states = AlarmStates()
         self.loaded = self._load(cfg)
         deployed = deployed_api_key(clients, self._resolve, console) if (
             api_key is None and self.loaded.table.has_api_key) else None
@@ -99,7 +102,7 @@ class LocalApi:
         variables = {lid: handler_variables(template, fn.name, self.clients, self._resolve)
                      for lid, fn in functions.items()
                      if any(e.function_logical_id == lid for e in table.endpoints)}
-        return Loaded(cfg, table, template, functions, variables, self._stamps(cfg))
+        return Loaded(cfg, table, template, functions, error_alarms(template), variables, self._stamps(cfg))
 
     def _stamps(self, cfg) -> dict[Path, float]:
         """Modification times of what the routes are read from: the config and its body schemas."""
@@ -175,8 +178,10 @@ class LocalApi:
             return _gateway(TIMED_OUT, request_id, function=fn.name, logs=result.logs,
                             error=f"integration timeout ({self.integration_timeout_s:g} s)")
         if not result.ok:  # API Gateway: a function error is a malformed proxy response → 502
+            error = result.error_traceback or f"{result.error_type}: {result.error_message}"
+            alarmed = self._count_error(loaded, endpoint.function_logical_id, fn)
             return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
-                            error=result.error_traceback or f"{result.error_type}: {result.error_message}")
+                            error=error + (f"\n{alarmed}" if alarmed else ""))
         try:
             status, response_headers, response_body = proxy_response(result.response)
         except ValueError as exc:
@@ -218,6 +223,32 @@ class LocalApi:
             timeout_s=fn.timeout, memory_mb=fn.memory, function_name=function_name(loaded.cfg, fn.name))
         identity = (code_digest, code.module, code.attribute, str(dependency_dir), sorted(lambda_env.items()))
         return code, lambda_env, hashlib.blake2b(repr(identity).encode(), digest_size=16).hexdigest()
+
+    def _count_error(self, loaded: Loaded, logical_id: str, fn) -> str | None:
+        """A function error, as the deployed Errors alarm would count it: when it moves the alarm to
+        ALARM, CloudWatch's notification is published to the alarm's topics on the target. What
+        happened, for the server log (None: no alarm, or already in ALARM)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from infragen.stack.names import function_name
+
+        alarm = loaded.alarms.get(logical_id)
+        now = time.time()
+        errors = self.alarm_states.count_error(alarm, now) if alarm else None
+        if errors is None:
+            return None
+        topic_arns = [arn for arn in map(self._resolve, alarm.topics) if arn]
+        if not topic_arns:
+            return f"alarm {alarm.name}: ALARM; its topic is not deployed on this target, so no notification"
+        subject, message = alarm_notification(
+            alarm, function_name=function_name(loaded.cfg, fn.name), topic_arns=topic_arns,
+            region=self.clients.target.region, account=topic_arns[0].split(":")[4], errors=errors, now=now)
+        for arn in topic_arns:
+            try:
+                self.clients.sns.publish(TopicArn=arn, Subject=subject, Message=message)
+            except (BotoCoreError, ClientError) as exc:
+                return f"alarm {alarm.name}: ALARM; publishing to {arn} failed: {exc}"
+        return f"alarm {alarm.name}: ALARM, notification published to {', '.join(topic_arns)}"
 
     def close(self) -> None:
         """Stop the function workers."""
