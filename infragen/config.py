@@ -19,6 +19,7 @@ from infragen.body_schemas import schema_problem
 from infragen.errors import ConfigError
 from infragen.routes import ROUTE_FORMAT, Route, parse_route, sibling_parameter_conflict
 from infragen.schedules import schedule_problem
+from infragen.stack.names import camel
 from infragen.regions import region_check
 
 STATE_DIR = ".infragen"  # below the project root: caches and emulator state, never committed
@@ -548,10 +549,6 @@ def _function_tables(v: _Validator, where: str, data: Any, *, known: dict | None
     return data
 
 
-def _stem(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
 # The stack's own logical ids that a function's (FlowLogGroup: `flow` + LogGroup) or a table's
 # (PublicRouteTable) could equal, and the prefix of the API's ids (ApiGetOrdersMethod, ApiPath…).
 _STACK_STEMS = frozenset({"Flow", "FlowLog", "PublicRoute"})
@@ -562,7 +559,7 @@ def _check_stems(v: _Validator, kind: str, names: list[str]) -> None:
     """Each function (and each table) has a CloudFormation stem of its own and none of the stack's."""
     stems: dict[str, str] = {}
     for name in names:
-        stem = _stem(name)
+        stem = camel(name)
         if stem in stems:
             raise v.fail(f"{kind}s.{name}", name, f"a name whose CloudFormation stem is not {stem!r} "
                                                   f"like {kind} {stems[stem]}'s")

@@ -174,13 +174,13 @@ def run_handler(
 
 def prepare(function_dir: Path, env_vars: dict[str, str], *, timeout_s: int, memory_mb: int,
             function_name: str, handler: str = "handler.handler", shared_dirs: Sequence[Path] = (),
-            dependency_dir: Path | None = None) -> tuple[Path, "_Code", dict[str, str], LambdaContext]:
+            dependency_dir: Path | None = None) -> tuple[Path, "Code", dict[str, str], LambdaContext]:
     """The function folder (resolved), its code layout, its Lambda environment and a fresh context;
     UsageError when the handler module is not a file of the folder."""
     function_dir = Path(function_dir).resolve()
     module_name, _, attribute = handler.rpartition(".")
     _require_module(function_dir, module_name)
-    code = _Code(function_dir=function_dir, module=module_name, attribute=attribute,
+    code = Code(function_dir=function_dir, module=module_name, attribute=attribute,
                  shared=tuple(Path(d).resolve() for d in shared_dirs if Path(d).is_dir()),
                  dependencies=dependency_dir)
     region = env_vars.get("AWS_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
@@ -220,7 +220,7 @@ def invocation_result(function: str, context: LambdaContext, outcome: dict | Non
 
 
 @dataclass(frozen=True)
-class _Code:
+class Code:
     """Where a handler's code is, laid out as in its zip."""
 
     function_dir: Path
@@ -235,7 +235,7 @@ class _Code:
         return [str(f) for f in folders + ([self.dependencies] if self.dependencies else [])]
 
 
-def enter_lambda_environment(code: _Code, lambda_env: dict[str, str]) -> None:
+def enter_lambda_environment(code: Code, lambda_env: dict[str, str]) -> None:
     """In a forked child: the function's environment variables and import path, as on Lambda.
 
     Given credentials, the user's profile and AWS files are hidden; modules of an earlier run of
@@ -250,7 +250,7 @@ def enter_lambda_environment(code: _Code, lambda_env: dict[str, str]) -> None:
     sys.path[:0] = code.path
 
 
-def _child(results, logs: int, code: _Code, lambda_env: dict[str, str],
+def _child(results, logs: int, code: Code, lambda_env: dict[str, str],
            event: dict, context: LambdaContext) -> None:
     """In the forked child: run the handler once, send the outcome, exit (stray threads included)."""
     try:
@@ -262,9 +262,9 @@ def _child(results, logs: int, code: _Code, lambda_env: dict[str, str],
         context.restart_clock()
         try:
             module = importlib.import_module(code.module)
-            outcome = _marshal(getattr(module, code.attribute)(event, context))
+            outcome = marshal_response(getattr(module, code.attribute)(event, context))
         except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
-            outcome = {"error": (type(error).__name__, _text(error),
+            outcome = {"error": (type(error).__name__, error_text(error),
                                  "".join(traceback.format_exception(error)))}
         sys.stdout.flush()
         results.send(outcome)
@@ -272,12 +272,12 @@ def _child(results, logs: int, code: _Code, lambda_env: dict[str, str],
         os._exit(0)
 
 
-def _marshal(response: Any) -> dict:
+def marshal_response(response: Any) -> dict:
     """The response as Lambda's Python runtime serialises it (Decimal as a number), or its MarshalError."""
     try:
         return {"response_json": json.dumps(response, default=_decimal)}
     except (TypeError, ValueError, RecursionError) as error:  # bytes, a set, a datetime, a cycle
-        return {"error": (MARSHAL_ERROR, f"Unable to marshal response: {_text(error)}", None)}
+        return {"error": (MARSHAL_ERROR, f"Unable to marshal response: {error_text(error)}", None)}
 
 
 def _decimal(value: Any) -> float:
@@ -286,7 +286,7 @@ def _decimal(value: Any) -> float:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
     try:
         return str(error)
     except Exception:  # an exception whose __str__ fails
@@ -345,7 +345,7 @@ def _require_module(function_dir: Path, module: str) -> None:
                          hint="check the function's source and handler in infragen.toml")
 
 
-def _forget_modules(code: _Code) -> None:
+def _forget_modules(code: Code) -> None:
     """Drop the handler's module, the shared packages and every module loaded from the code's folders."""
     names = {code.module.split(".")[0], *(d.name for d in code.shared)}
     folders = [code.function_dir, *code.shared] + ([code.dependencies] if code.dependencies else [])

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
-from infragen.invoke import LambdaContext, _Code, _marshal, _text, enter_lambda_environment
+from infragen.invoke import Code, LambdaContext, enter_lambda_environment, error_text, marshal_response
 
 MAX_PER_FUNCTION = 4
 RACY_S = 2.0  # a file modified this recently is also hashed: a same-size rewrite in one mtime tick
@@ -75,7 +75,7 @@ def code_fingerprint(folders: Iterable[Path], extra: object = ()) -> str:
 class Worker:
     """One warm process for one function's code and environment (one invocation at a time)."""
 
-    def __init__(self, key: str, fingerprint: str, code: _Code, lambda_env: dict[str, str],
+    def __init__(self, key: str, fingerprint: str, code: Code, lambda_env: dict[str, str],
                  inherited: list[int]):
         self.key, self.fingerprint = key, fingerprint
         forking = multiprocessing.get_context("fork")
@@ -151,7 +151,7 @@ class WorkerPool:
         self._changed = threading.Condition()
         self._closed = False
 
-    def invoke(self, key: str, fingerprint: str, code: _Code, lambda_env: dict[str, str], event: dict,
+    def invoke(self, key: str, fingerprint: str, code: Code, lambda_env: dict[str, str], event: dict,
                context: LambdaContext, limit_s: float) -> tuple[dict | None, bytes]:
         deadline = time.monotonic() + limit_s
         worker = self._acquire(key, fingerprint, code, lambda_env, deadline)
@@ -222,7 +222,7 @@ class WorkerPool:
             worker.kill()
 
 
-def _worker_main(conn, logs: int, inherited: list[int], code: _Code, lambda_env: dict[str, str]) -> None:
+def _worker_main(conn, logs: int, inherited: list[int], code: Code, lambda_env: dict[str, str]) -> None:
     """In the forked worker: import the handler once, then answer invocations until the pipe closes."""
     try:
         os.setpgid(0, 0)  # its own process group, so a timeout also stops what the handler started
@@ -252,7 +252,7 @@ def _worker_main(conn, logs: int, inherited: list[int], code: _Code, lambda_env:
                 outcome, retire = _error(init_error), True
             else:
                 try:
-                    outcome, retire = _marshal(handler(event, context)), False
+                    outcome, retire = marshal_response(handler(event, context)), False
                 except SystemExit as error:  # sys.exit() in a handler: an error, and the environment is reset
                     outcome, retire = _error(error), True
                 except Exception as error:
@@ -277,7 +277,7 @@ class _SourceOnlyLoader(importlib.machinery.SourceFileLoader):
         return self.source_to_code(self.get_data(self.path), self.path)
 
 
-def _compile_from_source(code: _Code) -> None:
+def _compile_from_source(code: Code) -> None:
     """The handler's own code (function folder, shared packages) loads from source; installed
     requirements keep their bytecode cache."""
     machinery = importlib.machinery
@@ -304,4 +304,4 @@ def _compile_from_source(code: _Code) -> None:
 
 
 def _error(error: BaseException) -> dict:
-    return {"error": (type(error).__name__, _text(error), "".join(traceback.format_exception(error)))}
+    return {"error": (type(error).__name__, error_text(error), "".join(traceback.format_exception(error)))}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from infragen.config import EnvConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the config checks names with `camel`: it imports this module
+    from infragen.config import EnvConfig
 
 STAGE_NAME = "v1"
 ARTIFACT_BUCKET_PARAMETER = "ArtifactBucket"
