@@ -53,11 +53,17 @@ def _template_key(cfg: EnvConfig) -> str:
     return hashlib.sha256(f"{_code_digest()}\n{config}".encode()).hexdigest()
 
 
+BUILDER_LIBRARIES = ("troposphere", "awacs")  # what the builders' output also depends on
+
+
 @functools.cache
 def _code_digest() -> str:
-    """sha256 over infragen's own source files: a cached template never outlives the code that built it."""
+    """sha256 over infragen's own source files and the builder libraries' versions: a cached
+    template never outlives the code that built it."""
+    from importlib import metadata
+
     package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(" ".join(f"{name}=={metadata.version(name)}" for name in BUILDER_LIBRARIES).encode())
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -79,3 +79,22 @@ def test_a_cached_template_is_reused_only_for_the_same_config_and_code(tmp_path,
     monkeypatch.setattr("infragen.stack.main.build_stack", lambda *a: pytest.fail("built again"))
     with pytest.raises(pytest.fail.Exception, match="built again"):
         render.stack_template(cfg, tmp_path)  # new infragen code: the cached text is not trusted
+
+
+def test_a_cached_template_is_not_reused_with_another_troposphere_or_awacs(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    from infragen import render
+    from infragen.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "infragen.toml").env("dev")
+    render.stack_template(cfg, tmp_path)
+    installed = metadata.version
+    for library in render.BUILDER_LIBRARIES:
+        monkeypatch.setattr(metadata, "version", lambda name: "0.0" if name == library else installed(name))
+        render._code_digest.cache_clear()
+        monkeypatch.setattr("infragen.stack.main.build_stack", lambda *a: pytest.fail("built again"))
+        with pytest.raises(pytest.fail.Exception, match="built again"):
+            render.stack_template(cfg, tmp_path)
+        monkeypatch.undo()
+    render._code_digest.cache_clear()
