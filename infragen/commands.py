@@ -97,7 +97,7 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
     from infragen.console import Console
     from infragen.function_env import stack_resolver
     from infragen.events import default_event
-    from infragen.invoke import load_event, run_handler
+    from infragen.invoke import LAMBDA_REQUEST_LIMIT, event_size, load_event, run_handler
     from infragen.render import stack_template
     from infragen.stack.names import function_name
 
@@ -109,6 +109,10 @@ def invoke(config_path: Path, function: str, env_name: str | None, event_source:
                          hint="the event file is used as it is")
     event = load_event(event_source) if event_source else default_event(
         cfg, fn, route, path_values, body, target_flags.get("region") or cfg.region)
+    if (size := event_size(event)) > LAMBDA_REQUEST_LIMIT:
+        raise UsageError(f"the event is {size:,} bytes of JSON; Lambda accepts at most "
+                         f"{LAMBDA_REQUEST_LIMIT:,} in a synchronous invocation (RequestEntityTooLargeException)",
+                         hint="pass large data by reference, e.g. an S3 key")
     template = json.loads(stack_template(cfg))
     console = Console()
     # No credential check: without them, stack references become placeholders.

@@ -34,6 +34,11 @@ DEFAULT_REGION = "us-east-1"
 TIMEOUT_ERROR = "Sandbox.Timedout"  # Lambda's errorType for a function stopped at its timeout
 MARSHAL_ERROR = "Runtime.MarshalError"  # … and for a response that is not JSON-serialisable
 CALLER_TIMEOUT = "Caller.Timeout"  # stopped at `stop_after_s`, before the function's own timeout
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"  # … and for a response above the payload limit
+# Lambda's synchronous payload limits, in bytes of JSON: 6 MiB in, 6 MiB + 100 out (the quotas page
+# says "6 MB" for both; the exact figures are what Invoke enforces, as Zac Charles measured them)
+LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
+LAMBDA_RESPONSE_LIMIT = LAMBDA_REQUEST_LIMIT + 100
 _USER_AWS_PROFILE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 LOG_DRAIN_S = 1.0  # after the answer, how long to wait for the rest of the log lines
 
@@ -273,11 +278,21 @@ def _child(results, logs: int, code: Code, lambda_env: dict[str, str],
 
 
 def marshal_response(response: Any) -> dict:
-    """The response as Lambda's Python runtime serialises it (Decimal as a number), or its MarshalError."""
+    """The response as Lambda's Python runtime serialises it (Decimal as a number), or the error
+    Lambda gives instead: MarshalError, or a response above its payload limit."""
     try:
-        return {"response_json": json.dumps(response, default=_decimal)}
+        text = json.dumps(response, default=_decimal)
     except (TypeError, ValueError, RecursionError) as error:  # bytes, a set, a datetime, a cycle
         return {"error": (MARSHAL_ERROR, f"Unable to marshal response: {error_text(error)}", None)}
+    if len(text) > LAMBDA_RESPONSE_LIMIT // 4 and len(text.encode()) > LAMBDA_RESPONSE_LIMIT:
+        return {"error": (RESPONSE_TOO_LARGE, "Response payload size exceeded maximum allowed payload "
+                                              f"size ({LAMBDA_RESPONSE_LIMIT} bytes).", None)}
+    return {"response_json": text}
+
+
+def event_size(event: Any) -> int:
+    """Bytes of the event as Lambda receives it (its JSON), to hold against LAMBDA_REQUEST_LIMIT."""
+    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _decimal(value: Any) -> float:

@@ -59,6 +59,15 @@ def test_invoke_with_an_event_from_stdin_and_a_stack_that_is_not_deployed(projec
     assert (body["received"], body["processed"], body["items"]) == (3, 3, ["a", 2, True])
 
 
+def test_an_event_above_lambda_s_payload_limit_is_a_usage_error(project, moto_endpoint):
+    event = proxy_event(parse_route("POST /data"), path_values={}, body=None, region="us-west-2")
+    event["body"] = json.dumps({"data": ["x" * (6 * 1024 * 1024)]})
+    result = run("invoke", "data_processor", "--event", "-", "--config", str(project),
+                 "--endpoint-url", moto_endpoint, input=json.dumps(event))
+    assert result.exit_code == 2
+    assert "Lambda accepts at most 6,291,456 in a synchronous invocation" in result.output
+
+
 def test_unknown_function_is_a_usage_error(project):
     result = run("invoke", "nope", "--config", str(project), "--local")
     assert result.exit_code == 2 and "unknown function 'nope'" in result.output

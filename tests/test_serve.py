@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import io
 import json
 import os
@@ -127,6 +129,15 @@ def test_the_event_is_what_api_gateway_sends(tmp_path, serve):
     assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "empty": [""]}
     assert event["queryStringParameters"] == {"tag": "b", "empty": ""}
     assert event["headers"]["X-Custom"] == "v" and event["multiValueHeaders"]["X-Custom"] == ["v"]
+    port = served.server.server_address[1]  # what API Gateway adds to the request's headers
+    assert (event["headers"]["X-Forwarded-For"], event["headers"]["X-Forwarded-Port"],
+            event["headers"]["X-Forwarded-Proto"]) == ("127.0.0.1", str(port), "http")
+    assert event["headers"]["X-Amzn-Trace-Id"] == headers["X-Amzn-Trace-Id"]
+    _, _, raw = served.request("GET", "/hello?a=1;b=2&c=%3B", headers={
+        "x-api-key": served.api.api_key, "X-Forwarded-For": "203.0.113.9"})
+    split = json.loads(raw)
+    assert split["queryStringParameters"] == {"a": "1", "b": "2", "c": ";"}  # a literal `;` splits
+    assert split["headers"]["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1"
     context = event["requestContext"]
     assert context["requestId"] == headers["x-amzn-RequestId"]
     assert (context["stage"], context["resourcePath"], context["path"]) == ("v1", "/hello", "/v1/hello")
@@ -147,9 +158,15 @@ def test_undefined_path_and_method_answer_missing_authentication_token(app, serv
     missing = (403, {"message": "Missing Authentication Token"})
     assert served.keyed("GET", "/nope") == missing
     assert served.keyed("DELETE", "/hello") == missing  # the resource exists, the method does not
-    assert served.keyed("GET", "/hello/") == missing
+    for method in ("FOO", "get", "PROPFIND", "TRACE"):  # a method no API Gateway resource defines
+        assert served.keyed(method, "/hello") == missing, method
+    assert served.keyed("GET", "/hello//") == missing
     status, headers, _ = served.request("GET", "/nope")
     assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert served.keyed("GET", "/hello/")[0] == 200  # one trailing slash: the same resource
+    status, headers, body = served.request("GET", "/" + "x" * 70_000)  # refused by the HTTP layer itself
+    assert (status, headers["Content-Type"], json.loads(body)) == (
+        414, "application/json", {"message": "Request-URI Too Long"})
 
 
 def test_body_violating_the_model_is_400_before_the_handler(app, serve):
@@ -179,9 +196,15 @@ def test_binary_body_reaches_the_handler_base64_encoded(tmp_path, serve):
         "            'headers': {'Content-Type': 'application/octet-stream'}}\n")
     served = serve(config)
     payload = bytes(range(256))
-    status, headers, raw = served.request("POST", "/data", body=payload, headers={
-        "x-api-key": served.api.api_key, "Content-Type": "application/octet-stream"})
-    assert (status, raw, headers["Content-Type"]) == (200, payload[::-1], "application/octet-stream")
+    sent = {"x-api-key": served.api.api_key, "Content-Type": "application/octet-stream"}
+    status, headers, raw = served.request("POST", "/data", body=payload, headers=sent)
+    # the stack declares no binary media types: API Gateway hands the client the base64 text
+    assert (status, raw, headers["Content-Type"]) == (200, base64.b64encode(payload[::-1]), "application/octet-stream")
+    loaded = served.api.loaded  # an API that declares one: decoded when the first Accept type is binary
+    loaded.table = dataclasses.replace(loaded.table, binary_media_types=("application/octet-stream",))
+    for accept, reply in (("application/octet-stream", payload[::-1]), ("*/*", base64.b64encode(payload[::-1])),
+                          ("application/json, application/octet-stream", base64.b64encode(payload[::-1]))):
+        assert served.request("POST", "/data", body=payload, headers={**sent, "Accept": accept})[2] == reply, accept
 
 
 def test_handler_exception_and_malformed_response_are_502(tmp_path, serve):
@@ -195,6 +218,44 @@ def test_handler_exception_and_malformed_response_are_502(tmp_path, serve):
         handler.write_text(f"def handler(event, context):\n    return {malformed}\n")
         assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"}), malformed
     assert "Malformed Lambda proxy response" in served.log.getvalue()
+
+
+def test_responses_reach_the_client_as_api_gateway_maps_them(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    handler = tmp_path / "lambda_src" / "hello" / "handler.py"
+    served = serve(config)
+    cases = [  # (response the handler returns, what the client gets)
+        ("{'statusCode': 200, 'headers': {'X-U': '€', 'Content-Length': '999', 'Transfer-Encoding': 'chunked'},"
+         " 'body': 'ok'}", (200, "€", "999", "ok")),
+        ("{'statusCode': 100, 'body': ''}", (502, None, None, None)),  # not a final status: no hung client
+        ("{'statusCode': 200, 'headers': {'X-Inj': 'a\\r\\nSet-Cookie: evil=1'}, 'body': ''}", (502, None, None, None)),
+        ("{'statusCode': 200, 'body': 'x' * (6 * 1024 * 1024 + 100)}", (502, None, None, None)),  # Lambda's 6 MB
+    ]
+    for response, (status, unicode_value, remapped_length, body) in cases:
+        handler.write_text(f"def handler(event, context):\n    return {response}\n")
+        got, headers, raw = served.request("GET", "/hello", headers={"x-api-key": served.api.api_key})
+        assert got == status, response
+        if status == 200:
+            assert headers["X-U"].encode("latin-1").decode() == unicode_value  # sent as UTF-8
+            assert headers["x-amzn-Remapped-Content-Length"] == remapped_length and raw == body.encode()
+            assert headers["Content-Length"] == "2" and "Transfer-Encoding" not in headers
+    assert "Function.ResponseSizeTooLarge" in served.log.getvalue()
+
+
+def test_an_event_above_lambda_s_payload_limit_is_refused_before_the_handler(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    served = serve(config)
+    body = json.dumps({"data": ["x" * (6 * 1024 * 1024)]})  # under API Gateway's 10 MB, over Lambda's 6 MB
+    status, body = served.keyed("POST", "/data", body=body, headers={"Content-Type": "application/json"})
+    assert (status, body) == (413, {"message": "Request Too Long"})
+    assert "RequestEntityTooLargeException" in served.log.getvalue()
+
+
+def test_body_models_take_json_as_rfc_8259_has_it(app, serve):
+    served = serve(app)
+    for not_json in ('{"data": [NaN]}', '{"data": [Infinity]}', '{"data": [-Infinity]}'):
+        assert served.keyed("POST", "/data", body=not_json, headers={"Content-Type": "application/json"}) == (
+            400, {"message": "Invalid request body"}), not_json
 
 
 def test_integration_timeout_is_504(tmp_path, serve):
@@ -265,6 +326,11 @@ def test_iam_routes_need_a_sigv4_signature_of_the_target_credentials(tmp_path, s
     data = b'{"data": [1]}'
     status, body = served.json("POST", "/data", body=data, headers=signed(served.url + "/data", "POST", data))
     assert status == 200 and body["items"] == [1]
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import json\ndef handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': json.dumps([n.lower() for n in event['headers']])}\n")
+    status, names = served.json("GET", "/hello?x=1", headers=signed(url))
+    assert status == 200 and "x-amz-date" in names and "authorization" not in names  # a SigV4 one is dropped
 
 
 # -- the app-model test app, deployed -------------------------------------------------------------
@@ -511,6 +577,41 @@ def test_concurrent_requests_to_one_function_run_on_separate_workers(tmp_path, s
     log = served.log.getvalue()
     for _, pid in answers:  # each request's log holds its own handler line
         assert re.search(rf"^GET /hello 200 [^\n]*\n    INFO pid {pid}$", log, re.M)
+
+
+def test_waiting_for_a_free_worker_does_not_count_against_the_integration_timeout(tmp_path, serve):
+    from infragen.serve.workers import WorkerPool
+
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    served = serve(config, integration_timeout_s=1.5)
+    served.api.workers = WorkerPool(max_per_function=1)  # every request queues behind the one before
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(served.keyed("GET", "/hello?sleep=1")[0]))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200, 200, 200]  # the third waited 2 s, then ran 1 s of its 1.5 s: on time
+    served.api.workers.close()
+
+
+def test_a_client_that_leaves_before_its_answer_costs_no_traceback(tmp_path, serve, capfd):
+    import socket
+
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    served = serve(config)
+    host, port = served.server.server_address[:2]
+    for _ in range(3):
+        with socket.create_connection((host, port)) as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            client.sendall(f"GET /hello?sleep=0.3 HTTP/1.1\r\nHost: x\r\nx-api-key: {served.api.api_key}\r\n\r\n".encode())
+        # closed with a reset while the handler runs: the answer has nowhere to go
+    time.sleep(1.5)
+    assert served.keyed("GET", "/hello")[0] == 200
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_no_worker_outlives_the_server(tmp_path, aws_clients):

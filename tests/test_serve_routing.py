@@ -7,7 +7,7 @@ import pytest
 
 from infragen.project import load_env
 from infragen.render import stack_template
-from infragen.serve.app import proxy_response
+from infragen.serve.responses import MalformedResponse, proxy_response
 from infragen.serve.routing import is_binary, route_table
 
 SHOP = Path(__file__).resolve().parent / "apps" / "shop" / "infragen.toml"
@@ -39,7 +39,9 @@ def test_every_route_of_the_template_with_its_auth_and_model(table):
     ("PATCH", "/reports/q1", ("/reports/{name}", {"name": "q1"})),  # ANY
     ("PATCH", "/orders/42", None),  # a resource without the method
     ("GET", "/reports", None),  # a resource without methods
-    ("GET", "/orders/", None), ("GET", "//orders", None), ("GET", "/", None), ("GET", "/orders/1/2", None),
+    ("GET", "/orders/", ("/orders", {})), ("GET", "/orders/42/", ("/orders/{id}", {"id": "42"})),  # one trailing slash
+    ("GET", "/orders//", None), ("GET", "//orders", None), ("GET", "/orders//42", None),
+    ("GET", "/", None), ("GET", "/orders/1/2", None), ("GET", "orders", None),
 ])
 def test_matching(table, method, path, expected):
     found = table.match(method, path)
@@ -66,13 +68,35 @@ def test_binary_media_types():
 
 
 def test_proxy_responses_and_the_malformed_ones():
-    status, headers, body = proxy_response({"statusCode": 201, "headers": {"A": "1", "B": True},
-                                            "multiValueHeaders": {"A": ["x", "y"]}, "body": "hi"})
+    status, headers, body = proxy_response({"statusCode": 201, "headers": {"A": "1", "B": True, "C": "x"},
+                                            "multiValueHeaders": {"A": ["x", "y"], "C": ["x"]}, "body": "hi"},
+                                           binary_reply=False)
     assert (status, body) == (201, b"hi")
-    assert headers == [("A", "x"), ("A", "y"), ("B", "true"), ("Content-Type", "application/json")]
-    assert proxy_response({"statusCode": 200, "body": "aGk=", "isBase64Encoded": True})[2] == b"hi"
+    # merged into one list, a pair given in both once (proxy output format)
+    assert headers == [("A", "x"), ("A", "y"), ("C", "x"), ("A", "1"), ("B", "true"),
+                       ("Content-Type", "application/json")]
     for malformed in (None, [], {"body": "x"}, {"statusCode": "OK"}, {"statusCode": 200, "body": {}},
                       {"statusCode": 200, "headers": []}, {"statusCode": 200, "multiValueHeaders": {"a": "b"}},
-                      {"statusCode": 200, "body": "***", "isBase64Encoded": True}, {"statusCode": 99}):
-        with pytest.raises(ValueError):
-            proxy_response(malformed)
+                      {"statusCode": 200, "body": "***", "isBase64Encoded": True}, {"statusCode": 99},
+                      {"statusCode": 100}, {"statusCode": 101}, {"statusCode": 600},
+                      {"statusCode": 200, "headers": {"X": "a\r\nSet-Cookie: evil=1"}},
+                      {"statusCode": 200, "headers": {"X": "a\nb"}}, {"statusCode": 200, "headers": {"Bad Name": "v"}},
+                      {"statusCode": 200, "multiValueHeaders": {"X": ["ok", "a\x00b"]}}):
+        with pytest.raises(MalformedResponse):
+            proxy_response(malformed, binary_reply=True)
+
+
+def test_a_base64_body_is_decoded_only_for_a_binary_reply():
+    response = {"statusCode": 200, "body": "aGk=", "isBase64Encoded": True}
+    assert proxy_response(response, binary_reply=True)[2] == b"hi"
+    assert proxy_response(response, binary_reply=False)[2] == b"aGk="  # the client gets the base64 text
+    assert proxy_response({**response, "body": "***"}, binary_reply=False)[2] == b"***"
+
+
+def test_framing_and_gateway_owned_headers_are_remapped_and_null_values_dropped():
+    _, headers, _ = proxy_response({"statusCode": 200, "body": "x", "headers": {
+        "Content-Length": "999", "Transfer-Encoding": "chunked", "Connection": "close",
+        "WWW-Authenticate": "Bearer", "X-Null": None, "X-Unicode": "€"}}, binary_reply=False)
+    assert headers == [("x-amzn-Remapped-Content-Length", "999"), ("x-amzn-Remapped-Transfer-Encoding", "chunked"),
+                       ("x-amzn-Remapped-Connection", "close"), ("x-amzn-Remapped-WWW-Authenticate", "Bearer"),
+                       ("X-Unicode", "€"), ("Content-Type", "application/json")]

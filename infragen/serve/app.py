@@ -7,8 +7,6 @@ it mirrors.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import secrets
@@ -22,6 +20,7 @@ from urllib.parse import unquote
 from infragen.errors import InfragenError
 from infragen.serve.alarms import AlarmStates, ErrorAlarm, alarm_notification, error_alarms
 from infragen.serve.auth import NO_ROUTE, Rejection, Signer, check_api_key, header
+from infragen.serve.responses import MalformedResponse, proxy_response
 from infragen.serve.routing import Endpoint, RouteTable, is_binary, media_type, route_table
 from infragen.serve.workers import WorkerPool, code_fingerprint
 
@@ -120,7 +119,9 @@ class LocalApi:
     # -- one request --------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes,
-               source_ip: str = "127.0.0.1") -> Answer:
+               source_ip: str = "127.0.0.1", port: int = 443) -> Answer:
+        """The answer to one request; `source_ip` and `port`: the client's address and the port it
+        reached (what API Gateway's X-Forwarded-For and X-Forwarded-Port tell the function)."""
         request_id = str(uuid.uuid4())
         raw_path = path  # as sent, percent-encoding kept: what a SigV4 signature covers
         if len(body) > PAYLOAD_LIMIT:
@@ -152,24 +153,27 @@ class LocalApi:
             identity["apiKeyId"] = "local"
         if endpoint.body_schema is not None and (rejection := _invalid_body(endpoint, headers, body)):
             return _gateway(rejection, request_id)
-        return self._integrate(loaded, match, method, path, query, headers, body, source_ip, identity,
+        return self._integrate(loaded, match, method, path, query, headers, body, source_ip, port, identity,
                                request_id)
 
-    def _integrate(self, loaded: Loaded, match, method, path, query, headers, body, source_ip, identity,
+    def _integrate(self, loaded: Loaded, match, method, path, query, headers, body, source_ip, port, identity,
                    request_id) -> Answer:
-        from urllib.parse import parse_qs
-
         from infragen.events import request_event
-        from infragen.invoke import CALLER_TIMEOUT
+        from infragen.invoke import CALLER_TIMEOUT, LAMBDA_REQUEST_LIMIT, event_size
 
         endpoint = match.endpoint
         fn = loaded.functions[endpoint.function_logical_id]
         binary = is_binary(header(headers, "content-type"), loaded.table.binary_media_types) or not _utf8(body)
+        trace = _trace_id()
         event = request_event(endpoint.route, method=method, path=path, path_values=match.path_values,
-                              headers=headers, query=parse_qs(query, keep_blank_values=True) or None,
-                              body=body if body else None, binary=binary,
+                              headers=_forwarded_headers(headers, source_ip, port, trace),
+                              query=_query_values(query), body=body if body else None, binary=binary,
                               region=self.clients.target.region, request_id=request_id,
                               source_ip=source_ip, identity=identity)
+        if len(event["body"] or "") > LAMBDA_REQUEST_LIMIT - 512 * 1024 and event_size(event) > LAMBDA_REQUEST_LIMIT:
+            return _gateway(TOO_LARGE, request_id, function=fn.name,  # Lambda refuses the invocation
+                            error=f"the event is {event_size(event):,} bytes; Lambda accepts "
+                                  f"{LAMBDA_REQUEST_LIMIT:,} (RequestEntityTooLargeException)")
         try:
             result = self._run(loaded, endpoint.function_logical_id, fn, event)
         except InfragenError as exc:  # e.g. the handler module was deleted
@@ -182,13 +186,15 @@ class LocalApi:
             alarmed = self._count_error(loaded, endpoint.function_logical_id, fn)
             return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
                             error=error + (f"\n{alarmed}" if alarmed else ""))
+        accepted = (header(headers, "accept") or "").split(",")[0]
         try:
-            status, response_headers, response_body = proxy_response(result.response)
-        except ValueError as exc:
+            status, response_headers, response_body = proxy_response(
+                result.response, binary_reply=is_binary(accepted, loaded.table.binary_media_types))
+        except MalformedResponse as exc:
             return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
                             error=f"Malformed Lambda proxy response: {exc}")
-        return Answer(status, response_headers + _gateway_headers(request_id), response_body, request_id,
-                      function=fn.name, logs=result.logs)
+        return Answer(status, response_headers + _gateway_headers(request_id, trace), response_body,
+                      request_id, function=fn.name, logs=result.logs)
 
     def _run(self, loaded: Loaded, logical_id: str, fn, event: dict):
         """Invoke the function on a warm worker of its current code (InvokeResult)."""
@@ -255,45 +261,6 @@ class LocalApi:
         self.workers.close()
 
 
-def proxy_response(response) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The HTTP answer of a Lambda proxy response, or ValueError when API Gateway would call it
-    malformed (502): not an object, no integer statusCode, a body that is not a string, header
-    maps of the wrong shape, bad base64 with isBase64Encoded."""
-    if not isinstance(response, dict):
-        raise ValueError(f"the response is a {type(response).__name__}, not an object")
-    status = response.get("statusCode")
-    if isinstance(status, str) and status.isdigit():
-        status = int(status)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise ValueError(f"statusCode {status!r} is not an HTTP status")
-    single = {} if response.get("headers") is None else response["headers"]
-    multi = {} if response.get("multiValueHeaders") is None else response["multiValueHeaders"]
-    if not isinstance(single, dict) or not isinstance(multi, dict) or not all(
-            isinstance(v, list) for v in multi.values()):
-        raise ValueError("headers must be an object and multiValueHeaders an object of lists")
-    headers = [(str(k), _header_text(v)) for k, values in multi.items() for v in values]
-    named = {k.lower() for k, _ in headers}
-    headers += [(str(k), _header_text(v)) for k, v in single.items() if k.lower() not in named]
-    body = response.get("body")
-    if body is not None and not isinstance(body, str):
-        raise ValueError(f"body is a {type(body).__name__}, not a string")
-    data = (body or "").encode()
-    if response.get("isBase64Encoded") and body:
-        try:
-            data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("isBase64Encoded is true but body is not base64") from None
-    if "content-type" not in {k.lower() for k, _ in headers}:
-        headers.append(("Content-Type", "application/json"))  # API Gateway's default
-    return status, headers, data
-
-
-def _header_text(value) -> str:
-    if isinstance(value, (dict, list)):
-        raise ValueError(f"header value {value!r} is not a scalar")
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
 def _invalid_body(endpoint: Endpoint, headers: dict[str, list[str]], body: bytes) -> Rejection | None:
     """Request validator with the route's model (JSON Schema draft 4, as API Gateway models are):
     400 {"message": "Invalid request body"} before the function runs. API Gateway picks the model by
@@ -302,13 +269,17 @@ def _invalid_body(endpoint: Endpoint, headers: dict[str, list[str]], body: bytes
 
     if media_type(header(headers, "content-type")) not in ("", "application/json"):
         return None
-    try:
-        document = json.loads(body or b"{}")
+    try:  # JSON as RFC 8259 has it: NaN and Infinity are not JSON
+        document = json.loads(body or b"{}", parse_constant=_not_json)
     except (ValueError, RecursionError):
         return BAD_BODY
     if not jsonschema.Draft4Validator(endpoint.body_schema).is_valid(document):
         return BAD_BODY
     return None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _gateway(rejection: Rejection, request_id: str, *, function: str | None = None, logs: str = "",
@@ -320,9 +291,38 @@ def _gateway(rejection: Rejection, request_id: str, *, function: str | None = No
                   function=function, logs=logs, error=error)
 
 
-def _gateway_headers(request_id: str) -> list[tuple[str, str]]:
+def _gateway_headers(request_id: str, trace: str | None = None) -> list[tuple[str, str]]:
     return [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id[:8] + "="),
-            ("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}")]
+            ("X-Amzn-Trace-Id", trace or _trace_id())]
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+
+
+def _forwarded_headers(headers: dict[str, list[str]], source_ip: str, port: int,
+                       trace: str) -> dict[str, list[str]]:
+    """The request's headers as the function sees them: API Gateway adds X-Forwarded-For (the
+    client's address appended), X-Forwarded-Port, X-Forwarded-Proto and X-Amzn-Trace-Id, and drops
+    an Authorization header holding a SigV4 signature (REST important notes). The protocol is the
+    one the client used: http here, https on AWS."""
+    seen = {name.lower(): name for name in headers}
+    forwarded = {name: values for name, values in headers.items()
+                 if not (name.lower() == "authorization" and all(v.startswith("AWS4-") for v in values))}
+    chain = headers.get(seen.get("x-forwarded-for", ""), [])
+    forwarded[seen.get("x-forwarded-for", "X-Forwarded-For")] = [", ".join([*chain, source_ip])]
+    forwarded[seen.get("x-forwarded-port", "X-Forwarded-Port")] = [str(port)]
+    forwarded[seen.get("x-forwarded-proto", "X-Forwarded-Proto")] = ["http"]  # serve speaks HTTP
+    forwarded[seen.get("x-amzn-trace-id", "X-Amzn-Trace-Id")] = [trace]
+    return forwarded
+
+
+def _query_values(query: str) -> dict[str, list[str]] | None:
+    """The query string's parameters, decoded; a literal `;` separates them as `&` does (REST notes:
+    "the semicolon character … results in the data being split")."""
+    from urllib.parse import parse_qs
+
+    return parse_qs(query.replace(";", "&"), keep_blank_values=True) or None
 
 
 def _utf8(body: bytes) -> bool:

@@ -48,10 +48,13 @@ class RouteTable:
 
         A literal path part wins over a path parameter at the same level; a method defined on the
         resource wins over ANY. A resource without the method (and without ANY) is no match, as on
-        API Gateway, which answers both cases alike.
+        API Gateway, which answers both cases alike. One trailing slash names the same resource
+        (`/hello/` is `/hello`); an empty segment anywhere else (`//`) names none.
         """
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]
         parts = tuple(p for p in path.split("/") if p) if path != "/" else ()
-        if path != "/" and (path.endswith("/") or "//" in path):
+        if path != "/" and (path.endswith("/") or "//" in path or not path.startswith("/")):
             return None
         for template_parts, values in self._candidates(parts):
             methods = self._by_path.get(template_parts, {})

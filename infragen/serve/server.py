@@ -17,6 +17,7 @@ from infragen.serve.app import PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gate
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body is read (and dropped) up to this, then the connection closes
+IDLE_TIMEOUT_S = 60.0
 
 
 class ApiServer(ThreadingHTTPServer):
@@ -42,12 +43,37 @@ class ApiServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "infragen-serve"
+    timeout = IDLE_TIMEOUT_S  # a client that stops sending (mid-body, or idle between requests) is dropped
 
     def setup(self) -> None:
         super().setup()
         # headers and body go out in separate writes: without this, Nagle's algorithm and the
         # client's delayed ACK add ~40 ms to every keep-alive answer
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):  # the client left, or went quiet: nothing to answer
+            self.close_connection = True
+
+    def __getattr__(self, name: str):
+        """Every method, however spelled: one the API does not define is API Gateway's 403 (the
+        standard library would answer 501 with an HTML page)."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (bad request line, URI or headers too long) as
+        API Gateway words errors: JSON {"message": …}."""
+        from infragen.serve.auth import Rejection
+
+        self.close_connection = True
+        answer = _gateway(Rejection(code, message or self.responses.get(code, ("Error",))[0],
+                                    "BadRequestException"), str(uuid.uuid4()))
+        self.server.log(self.command or "-", (getattr(self, "path", None) or "-").partition("?")[0], answer, 0.0)
+        self._send(answer)
 
     def _serve(self) -> None:
         started = time.perf_counter()
@@ -65,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # what is left of the body is not read
         else:
             answer = self.server.api.handle(self.command, path, query, headers, body,
-                                            source_ip=self.client_address[0])
+                                            source_ip=self.client_address[0], port=self.server.server_address[1])
         self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
         self._send(answer)
 
@@ -99,8 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, answer: Answer) -> None:
         self.send_response(answer.status)
-        for name, value in answer.headers:
-            self.send_header(name, value)
+        for name, value in answer.headers:  # sent as UTF-8 (http.server would refuse non-Latin-1)
+            self.send_header(name, value.encode("utf-8").decode("latin-1"))
         bodiless = answer.status in (204, 304) or answer.status < 200  # HTTP: these carry no body
         body = b"" if self.command == "HEAD" or bodiless else answer.body
         if not bodiless:
@@ -109,8 +135,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
     def log_message(self, format, *args):  # the request log is ours (RequestLog)
         pass

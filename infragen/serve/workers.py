@@ -27,7 +27,7 @@ from pathlib import Path
 
 from infragen.invoke import Code, LambdaContext, enter_lambda_environment, error_text, marshal_response
 
-MAX_PER_FUNCTION = 4
+MAX_PER_FUNCTION = 10  # concurrent invocations per function; a further request waits for a free worker
 RACY_S = 2.0  # a file modified this recently is also hashed: a same-size rewrite in one mtime tick
 EXIT_ERROR = ("Runtime.ExitError", "Runtime exited without providing a reason", None)
 
@@ -153,18 +153,19 @@ class WorkerPool:
 
     def invoke(self, key: str, fingerprint: str, code: Code, lambda_env: dict[str, str], event: dict,
                context: LambdaContext, limit_s: float) -> tuple[dict | None, bytes]:
-        deadline = time.monotonic() + limit_s
-        worker = self._acquire(key, fingerprint, code, lambda_env, deadline)
-        if worker is None:  # every worker stayed busy until the limit, or the server is stopping
-            return (None if not self._closed else {"error": EXIT_ERROR}), b""
+        """Run one invocation; `limit_s` counts from when a worker takes it (Lambda would have
+        started another environment at once: waiting here for a free worker is not the function's time)."""
+        worker = self._acquire(key, fingerprint, code, lambda_env)
+        if worker is None:  # the server is stopping
+            return {"error": EXIT_ERROR}, b""
         outcome, logs, keep = None, b"", False
         try:
-            outcome, logs, keep = worker.invoke(event, context, max(0.0, deadline - time.monotonic()))
+            outcome, logs, keep = worker.invoke(event, context, limit_s)
         finally:
             self._release(worker, keep)
         return outcome, logs
 
-    def _acquire(self, key, fingerprint, code, lambda_env, deadline) -> Worker | None:
+    def _acquire(self, key, fingerprint, code, lambda_env) -> Worker | None:
         stale: list[Worker] = []
         try:
             with self._changed:
@@ -181,10 +182,7 @@ class WorkerPool:
                         inherited = [fd for w in self._all() for fd in w.fds()]
                         worker = Worker(key, fingerprint, code, lambda_env, inherited)
                         break
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return None
-                    self._changed.wait(remaining)
+                    self._changed.wait()
                 self._busy.add(worker)
                 return worker
         finally:
