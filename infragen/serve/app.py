@@ -57,6 +57,7 @@ class Loaded:
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
     stamps: dict[Path, float] = field(default_factory=dict)
     prepared: dict[str, tuple] = field(default_factory=dict)  # per function: its code digest, layout, environment
+    sources: dict[str, tuple] = field(default_factory=dict)  # per function: its code folders, its requirements file
 
 
 class LocalApi:
@@ -198,13 +199,16 @@ class LocalApi:
 
     def _run(self, loaded: Loaded, logical_id: str, fn, event: dict):
         """Invoke the function on a warm worker of its current code (InvokeResult)."""
+        from infragen.artifacts import REQUIREMENTS_FILE
         from infragen.commands import local_dependencies
         from infragen.invoke import LambdaContext, invocation_result
 
         # checked on every request, so an edit is served on the next one: the code's files, and the
         # installed requirements (a file they include may live outside the function's folder)
-        folders = [self.root / fn.source, *(self.root / d for d in loaded.cfg.shared_packages)]
-        current = (code_fingerprint(folders), local_dependencies(self.root, fn))
+        folders, requirements = loaded.sources.get(logical_id) or loaded.sources.setdefault(logical_id, (
+            [self.root / fn.source, *(self.root / d for d in loaded.cfg.shared_packages)],
+            self.root / fn.source / REQUIREMENTS_FILE))
+        current = (code_fingerprint(folders), local_dependencies(self.root, fn) if requirements.is_file() else None)
         prepared = loaded.prepared.get(logical_id)
         if prepared is None or prepared[0] != current:
             prepared = loaded.prepared[logical_id] = (current, *self._prepare(loaded, logical_id, fn, *current))
@@ -217,7 +221,7 @@ class LocalApi:
         return invocation_result(code.function_dir.name, context, outcome, logs, started=started,
                                  timeout_s=fn.timeout, limit_s=limit)
 
-    def _prepare(self, loaded: Loaded, logical_id: str, fn, code_digest: str, dependency_dir: Path | None) -> tuple:
+    def _prepare(self, loaded: Loaded, logical_id: str, fn, code_digest: tuple, dependency_dir: Path | None) -> tuple:
         """The code's layout and Lambda environment, and the fingerprint of a worker running them
         (UsageError: the handler module is missing)."""
         from infragen.invoke import prepare

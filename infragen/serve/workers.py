@@ -35,20 +35,20 @@ EXIT_ERROR = ("Runtime.ExitError", "Runtime exited without providing a reason", 
 _content: dict[str, tuple[tuple[int, int, int], bytes]] = {}  # path → (size, mtime, inode), content digest
 
 
-def code_fingerprint(folders: Iterable[Path], extra: object = ()) -> str:
-    """A digest of every file's name, size, mtime, inode and content under `folders` (no
-    __pycache__), plus `extra`; changes whenever the code a fresh import would see changes. A file
-    is read only when its stat changed or it was modified in the last RACY_S seconds, where a
-    same-size rewrite within one timestamp tick leaves the stat unchanged (git's "racily clean")."""
-    digest = hashlib.blake2b(repr(extra).encode(), digest_size=16)
+def code_fingerprint(folders: Iterable[Path], extra: object = ()) -> tuple:
+    """Every file's path, size, mtime, inode and content digest under `folders` (no __pycache__),
+    plus `extra`: equal whenever the code a fresh import would see is the same. A file is read only
+    when its stat changed or it was modified in the last RACY_S seconds, where a same-size rewrite
+    within one timestamp tick leaves the stat unchanged (git's "racily clean")."""
     racy_after = time.time_ns() - int(RACY_S * 1e9)
+    found: list = [extra]
     stack = [str(f) for f in folders]
     while stack:
         folder = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
-            digest.update(f"{folder}:missing".encode())
+            found.append((folder, "missing"))
             continue
         for entry in entries:
             if entry.name == "__pycache__":
@@ -68,8 +68,8 @@ def code_fingerprint(folders: Iterable[Path], extra: object = ()) -> str:
                         Path(entry.path).read_bytes(), digest_size=16).digest())
                 except OSError:
                     continue
-            digest.update(f"{entry.path}:{key}:".encode() + known[1])
-    return digest.hexdigest()
+            found.append((entry.path, known))
+    return tuple(found)
 
 
 class Worker:
