@@ -614,6 +614,13 @@ def test_a_client_that_leaves_before_its_answer_costs_no_traceback(tmp_path, ser
     assert "Traceback" not in capfd.readouterr().err
 
 
+def test_a_fault_in_serve_itself_is_a_502_and_a_traceback_in_the_log(app, serve):
+    served = serve(app)
+    served.api.handle = lambda *args, **kwargs: 1 / 0
+    assert served.keyed("GET", "/hello") == (502, {"message": "Internal server error"})
+    assert "ZeroDivisionError" in served.log.getvalue()
+
+
 def test_no_worker_outlives_the_server(tmp_path, aws_clients):
     config = copy_app(ROOT, tmp_path)
     api = LocalApi(config, None, aws_clients, console=Console())

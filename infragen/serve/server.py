@@ -7,13 +7,14 @@ import socket
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import click
 
-from infragen.serve.app import PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
+from infragen.serve.app import INTERNAL, PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body is read (and dropped) up to this, then the connection closes
@@ -90,8 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self.close_connection = True  # what is left of the body is not read
         else:
-            answer = self.server.api.handle(self.command, path, query, headers, body,
-                                            source_ip=self.client_address[0], port=self.server.server_address[1])
+            try:
+                answer = self.server.api.handle(self.command, path, query, headers, body,
+                                                source_ip=self.client_address[0], port=self.server.server_address[1])
+            except Exception:  # a fault of serve itself: the client still gets an answer, the log the why
+                answer = _gateway(INTERNAL, str(uuid.uuid4()), error=traceback.format_exc())
         self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
         self._send(answer)
 
