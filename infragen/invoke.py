@@ -269,8 +269,7 @@ def _child(results, logs: int, code: Code, lambda_env: dict[str, str],
             module = importlib.import_module(code.module)
             outcome = marshal_response(getattr(module, code.attribute)(event, context))
         except (Exception, SystemExit) as error:  # sys.exit() in a handler is an error on Lambda too
-            outcome = {"error": (type(error).__name__, error_text(error),
-                                 "".join(traceback.format_exception(error)))}
+            outcome = error_outcome(error)
         sys.stdout.flush()
         results.send(outcome)
     finally:
@@ -299,6 +298,23 @@ def _decimal(value: Any) -> float:
     if isinstance(value, decimal.Decimal):
         return float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def error_outcome(error: BaseException) -> dict:
+    """An error as Lambda reports it: type, message, and a traceback from the function's own code
+    on (the runtime's frames, here infragen's and importlib's, left out)."""
+    tb = error.__traceback__
+    while tb is not None and _runtime_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return {"error": (type(error).__name__, error_text(error),
+                      "".join(traceback.format_exception(type(error), error, tb)))}
+
+
+def _runtime_frame(filename: str) -> bool:
+    return filename.startswith((_PACKAGE_DIR, "<frozen importlib", importlib.__file__.rpartition(os.sep)[0]))
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 
 def error_text(error: BaseException) -> str:

@@ -164,6 +164,9 @@ def test_raising_handler_is_reported_and_everything_restored(tmp_path):
     assert result.error_type == "ValueError"
     assert result.error_message == "bad input: x"
     assert "raise ValueError" in result.error_traceback
+    # as Lambda shows it: from the function's own frame on, none of the runner's
+    assert "infragen" not in result.error_traceback and "importlib" not in result.error_traceback
+    assert result.error_traceback.splitlines()[1].strip().startswith(f'File "{tmp_path}')
     assert result.logs == "about to fail\n"
     assert dict(os.environ) == environ_before
     assert "handler" not in sys.modules

@@ -186,7 +186,7 @@ class LocalApi:
             error = result.error_traceback or f"{result.error_type}: {result.error_message}"
             alarmed = self._count_error(loaded, endpoint.function_logical_id, fn)
             return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
-                            error=error + (f"\n{alarmed}" if alarmed else ""))
+                            error=error.rstrip("\n") + (f"\n{alarmed}" if alarmed else ""))
         accepted = (header(headers, "accept") or "").split(",")[0]
         try:
             status, response_headers, response_body = proxy_response(

@@ -21,11 +21,10 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
-from infragen.invoke import Code, LambdaContext, enter_lambda_environment, error_text, marshal_response
+from infragen.invoke import Code, LambdaContext, enter_lambda_environment, error_outcome, marshal_response
 
 MAX_PER_FUNCTION = 10  # concurrent invocations per function; a further request waits for a free worker
 RACY_S = 2.0  # a file modified this recently is also hashed: a same-size rewrite in one mtime tick
@@ -247,14 +246,14 @@ def _worker_main(conn, logs: int, inherited: list[int], code: Code, lambda_env: 
             event, context = request
             context.restart_clock()
             if init_error is not None:
-                outcome, retire = _error(init_error), True
+                outcome, retire = error_outcome(init_error), True
             else:
                 try:
                     outcome, retire = marshal_response(handler(event, context)), False
                 except SystemExit as error:  # sys.exit() in a handler: an error, and the environment is reset
-                    outcome, retire = _error(error), True
+                    outcome, retire = error_outcome(error), True
                 except Exception as error:
-                    outcome, retire = _error(error), False
+                    outcome, retire = error_outcome(error), False
             sys.stdout.flush()
             conn.send({**outcome, "retire": retire})
             if retire:
@@ -299,7 +298,3 @@ def _compile_from_source(code: Code) -> None:
     for path in list(sys.path_importer_cache):
         if mine(path):
             del sys.path_importer_cache[path]
-
-
-def _error(error: BaseException) -> dict:
-    return {"error": (type(error).__name__, error_text(error), "".join(traceback.format_exception(error)))}

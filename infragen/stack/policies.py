@@ -5,7 +5,7 @@ Helpers are named by what they return: `*_statements` → list of statements, `*
 
 from __future__ import annotations
 
-from awacs import dynamodb, ec2, kms, logs, sns, ssm, xray
+from awacs import ec2, kms, logs, sns, ssm, xray
 from awacs.aws import (
     Action,
     Allow,
