@@ -378,9 +378,13 @@ def test_source_symlinked_out_of_the_project_is_refused(app, tmp_path):
     ("lambda_src/nothing", "an existing folder"),
     ("lambda_src/hello/handler.py", "an existing folder"),
     ("lambda src", "a folder of the project"),
+    (".", "not the root itself"),  # its zip would hold infragen.toml, .infragen/ and every function
+    ("lambda_src/..", "not the root itself"),
+    (".infragen/code", "nor in .infragen/"),
 ])
 def test_bad_source_folder_is_refused(app, tmp_path, source, allowed):
     (tmp_path.parent / "elsewhere").mkdir(exist_ok=True)
+    (tmp_path / ".infragen" / "code").mkdir(parents=True, exist_ok=True)
     app(with_hello(f'source = "{source}"')).refused("functions.hello.source", source, allowed)
 
 
@@ -633,10 +637,13 @@ def test_bad_environment_names_are_refused(app, env):
     app(BASE + f'\n[env."{env}"]\n').refused(f"env.{env}", env, "an environment name of lower-case")
 
 
-@pytest.mark.parametrize("folder", ["../common", "/usr/lib/python3"])
-def test_shared_package_outside_the_project_is_refused(app, folder):
+@pytest.mark.parametrize("folder,allowed", [
+    ("../common", "a folder inside the project"), ("/usr/lib/python3", "a folder inside the project"),
+    (".", "not the root itself"), ("lambda_src/..", "not the root itself"),
+])
+def test_shared_package_outside_the_project_or_its_root_is_refused(app, folder, allowed):
     text = BASE.replace("[stack]\n", f'[stack]\nshared_packages = ["{folder}"]\n', 1)
-    app(text).refused("stack.shared_packages", folder, "a folder inside the project")
+    app(text).refused("stack.shared_packages", folder, allowed)
 
 
 def test_open_route_override_names_the_environment(app):
