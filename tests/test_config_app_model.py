@@ -227,6 +227,13 @@ def access(actions, resources) -> str:
     (["s3:GetObject"], ["arn:${AWS::Partition}:s3:::${Foo}/*"], "not ${Foo}"),
     (["s3:GetObject"], ["arn:aws:s3:::reports-{region}/*"], "{env}"),
     (["s3:GetObject"], ["reports/*"], "ARNs or '*'"),
+    (["s3:GetObject"], ["arn:aws:s3:::*"], "as broad as '*'"),  # every bucket
+    (["s3:GetObject"], ["arn:aws:s3:::*/*"], "as broad as '*'"),  # every object of every bucket
+    (["dynamodb:Query"], ["arn:aws:dynamodb:us-west-2:123456789012:table/*"], "as broad as '*'"),
+    (["lambda:InvokeFunction"], ["arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*"],
+     "as broad as '*'"),
+    (["sqs:SendMessage"], ["arn:aws:sqs:us-west-2:*:jobs"], "every account's"),
+    (["ssm:GetParameter"], ["arn:aws:ssm:us-west-2:123456789012"], "arn:partition:service:region:account:resource"),
     ([], ["arn:aws:s3:::b/*"], "non-empty lists"),
     (["s3:GetObject"], [], "non-empty lists"),
 ])
@@ -240,6 +247,17 @@ def test_access_entry_with_other_keys_is_refused(app):
     text = with_hello('access = [ { actions = ["s3:GetObject"], resources = ["arn:aws:s3:::b"], '
                       'effect = "Deny" } ]')
     app(text).refused("functions.hello.access", "Deny", "entries like")
+
+
+@pytest.mark.parametrize("resource", [
+    "arn:aws:s3:::reports-{env}/*", "arn:aws:s3:::reports-*", "arn:aws:s3:::b/2026/*",
+    "arn:aws:dynamodb:*:123456789012:table/orders", "arn:aws:dynamodb:us-west-2:123456789012:table/orders/index/*",
+    "arn:aws:ssm:us-west-2:123456789012:parameter/app/{env}/*", "arn:aws:logs:us-west-2:123456789012:log-group:/app/x:*",
+])
+def test_access_resources_naming_their_resources_are_accepted(app, resource):
+    actions = {"s3": ["s3:GetObject"], "dynamodb": ["dynamodb:Query"], "ssm": ["ssm:GetParameter"],
+               "logs": ["logs:PutLogEvents"]}[resource.split(":")[2]]
+    assert app(with_hello(access(actions, [resource]))).rendered()["Resources"]["HelloRole"]
 
 
 def test_action_that_supports_only_star_may_use_star(app):
