@@ -161,6 +161,7 @@ def test_undefined_path_and_method_answer_missing_authentication_token(app, serv
     for method in ("FOO", "get", "PROPFIND", "TRACE"):  # a method no API Gateway resource defines
         assert served.keyed(method, "/hello") == missing, method
     assert served.keyed("GET", "/hello//") == missing
+    assert served.keyed("GET", "//hello") == missing  # an empty segment, leading ones too
     status, headers, _ = served.request("GET", "/nope")
     assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert served.keyed("GET", "/hello/")[0] == 200  # one trailing slash: the same resource

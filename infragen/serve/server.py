@@ -78,7 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        path, _, query = self.path.partition("?")
+        target = self.requestline.split(" ")[1]  # as sent: http.server folds a leading // into /
+        path, _, query = (target if target.startswith("/") else self.path).partition("?")
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name, []).append(value)
