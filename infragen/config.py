@@ -325,26 +325,29 @@ def _access(value: list) -> str | None:
             if unknown:
                 return (f"only ${{AWS::Partition}}, ${{AWS::Region}}, ${{AWS::AccountId}}, "
                         f"${{AWS::URLSuffix}} and {{env}} as placeholders (not {sorted(unknown)[0]})")
-            if problem := _arn_breadth(resource):
-                return problem
+            scoped = [i.full_name for i in infos if i.supports_resource_scoping]
+            if scoped and (problem := _arn_breadth(resource)):
+                return f"{problem} ({scoped[0]} supports resource-level permissions)"
     return None
 
 
-# A resource part naming every resource of its kind: wildcards and separators only, after an
-# optional resource type ("*", "*/*", "table/*", "function:*", "parameter/*").
-_EVERY_RESOURCE = re.compile(r"(?:[A-Za-z][A-Za-z0-9-]*[/:])?[*?/:]*\*[*?/:]*")
-
-
 def _arn_breadth(resource: str) -> str | None:
-    """Why an ARN is as broad as '*' for its service, or None: any account, or every resource."""
+    """Why an ARN is as broad as '*' for its service, or None: any account, or a resource part that
+    is a resource type's literal start followed by wildcards only ("table/*", "function:*", an S3
+    "*" or "*/*"), the type's formats taken from the Service Authorization Reference."""
+    from infragen.iam_catalog import resource_prefixes
+
     parts = re.sub(r"\$\{[^}]*\}", "x", resource).split(":", 5)  # ${AWS::Region} holds colons
     if len(parts) < 6:
         return f"ARNs of the form arn:partition:service:region:account:resource ({resource!r})"
     if parts[4] == "*":
         return f"the exact resources: {resource!r} names every account's"
-    if _EVERY_RESOURCE.fullmatch(parts[5]):
-        return (f"the exact resources: {resource!r} names every {parts[2]} resource of its kind, "
-                "as broad as '*' (name them, e.g. a bucket, a table, a parameter path)")
+    name = parts[5]
+    for prefix in resource_prefixes(parts[2]):
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and "*" in rest and not rest.strip("*?/:"):
+            return (f"the exact resources: {resource!r} names every {parts[2]} resource of its kind, "
+                    "as broad as '*' (name them, e.g. a bucket, a table, a parameter path)")
     return None
 
 

@@ -250,7 +250,8 @@ def test_access_entry_with_other_keys_is_refused(app):
 
 
 @pytest.mark.parametrize("resource", [
-    "arn:aws:s3:::reports-{env}/*", "arn:aws:s3:::reports-*", "arn:aws:s3:::b/2026/*",
+    "arn:aws:s3:::reports-{env}/*", "arn:aws:s3:::reports-*", "arn:aws:s3:::b/2026/*", "arn:aws:s3:::archive/*",
+    "arn:${AWS::Partition}:s3:::table/*",  # a bucket named like another service's resource type
     "arn:aws:dynamodb:*:123456789012:table/orders", "arn:aws:dynamodb:us-west-2:123456789012:table/orders/index/*",
     "arn:aws:ssm:us-west-2:123456789012:parameter/app/{env}/*", "arn:aws:logs:us-west-2:123456789012:log-group:/app/x:*",
 ])
@@ -263,6 +264,8 @@ def test_access_resources_naming_their_resources_are_accepted(app, resource):
 def test_action_that_supports_only_star_may_use_star(app):
     template = app(with_hello(access(["s3:ListAllMyBuckets"], ["*"]))).rendered()
     assert "s3:ListAllMyBuckets" in json.dumps(template["Resources"]["HelloRole"])
+    broad = "arn:aws:logs:us-west-2:123456789012:log-group:*"  # or an ARN as broad (the form AWS long asked for)
+    assert app(with_hello(access(["logs:DescribeLogGroups"], [broad]))).rendered()["Resources"]["HelloRole"]
 
 
 def test_access_resource_is_filled_in_per_environment(app):
