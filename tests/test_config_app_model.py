@@ -256,8 +256,9 @@ def test_access_entry_with_other_keys_is_refused(app):
     "arn:aws:ssm:us-west-2:123456789012:parameter/app/{env}/*", "arn:aws:logs:us-west-2:123456789012:log-group:/app/x:*",
 ])
 def test_access_resources_naming_their_resources_are_accepted(app, resource):
+    service = next(s for s in ("s3", "dynamodb", "ssm", "logs") if f":{s}:" in resource)
     actions = {"s3": ["s3:GetObject"], "dynamodb": ["dynamodb:Query"], "ssm": ["ssm:GetParameter"],
-               "logs": ["logs:PutLogEvents"]}[resource.split(":")[2]]
+               "logs": ["logs:PutLogEvents"]}[service]
     assert app(with_hello(access(actions, [resource]))).rendered()["Resources"]["HelloRole"]
 
 
