@@ -32,8 +32,9 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
                                 "apigateway:DELETE"),
     "AWS::ApiGateway::Deployment": ("apigateway:POST", "apigateway:GET", "apigateway:PATCH",
                                     "apigateway:DELETE"),
-    "AWS::ApiGateway::Method": ("apigateway:PUT", "apigateway:GET", "apigateway:DELETE",
-                                "iam:PassRole"),
+    # (the type's handlers also list iam:PassRole, checked only for an integration with
+    # Credentials; infragen's proxy integrations have none: Lambda permissions let API Gateway in)
+    "AWS::ApiGateway::Method": ("apigateway:PUT", "apigateway:GET", "apigateway:DELETE"),
     "AWS::ApiGateway::Model": ("apigateway:POST", "apigateway:GET", "apigateway:PATCH",
                                "apigateway:DELETE"),
     "AWS::ApiGateway::RequestValidator": ("apigateway:POST", "apigateway:GET", "apigateway:PATCH",
@@ -108,6 +109,14 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     "AWS::SNS::Topic": ("sns:CreateTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
                         "sns:TagResource", "sns:ListSubscriptionsByTopic", "sns:DeleteTopic"),
     "AWS::SNS::TopicPolicy": ("sns:SetTopicAttributes", "sns:GetTopicAttributes"),
+}
+# The request context of those actions where the policy's grant depends on it (its Condition):
+# the service a role is passed to, and a KMS grant Lambda creates for the function it encrypts.
+ACTION_CONTEXT: dict[tuple[str, str], dict[str, str]] = {
+    ("AWS::ApiGateway::Account", "iam:PassRole"): {"iam:PassedToService": "apigateway.amazonaws.com"},
+    ("AWS::EC2::FlowLog", "iam:PassRole"): {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"},
+    ("AWS::Lambda::Function", "iam:PassRole"): {"iam:PassedToService": "lambda.amazonaws.com"},
+    ("AWS::Lambda::Function", "kms:CreateGrant"): {"kms:GrantIsForAWSResource": "true"},
 }
 
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from infragen.audit import mapping
 from infragen.cli import cli
 from infragen.config import load_config
-from infragen.deployer_policy import RESOURCE_ACTIONS, deployer_policy, document, role_template
+from infragen.deployer_policy import ACTION_CONTEXT, RESOURCE_ACTIONS, deployer_policy, document, role_template
 from infragen.render import bootstrap_template, stack_template
 from tests.test_deploy_integration import api_log, project, run_cli  # noqa: F401 (fixtures)
 
@@ -51,16 +51,40 @@ def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def allows(policy: dict, action: str, resource: str | None = None) -> bool:
-    """Some Allow statement names the action (and, when given, the resource); conditions aside."""
+def allows(policy: dict, action: str, resource: str | None = None, context: dict | None = None) -> bool:
+    """Some Allow statement names the action (and, when given, the resource) and its Condition
+    holds in the request's `context` (none given: only unconditional statements count)."""
     for statement in policy["Statement"]:
         if statement["Effect"] != "Allow":
             continue
         if not any(_match(p, action, case=False) for p in _listed(statement["Action"])):
             continue
-        if resource is None or any(_match(p, resource, case=True) for p in _listed(statement["Resource"])):
+        if resource is not None and not any(_match(p, resource, case=True) for p in _listed(statement["Resource"])):
+            continue
+        if _holds(statement.get("Condition", {}), context or {}):
             return True
     return False
+
+
+def _holds(condition: dict, context: dict) -> bool:
+    """IAM's evaluation of a Condition block: every operator, every key (a key absent from the
+    request fails it); an operator the proof does not know counts as failing."""
+    for operator, pairs in condition.items():
+        for key, expected in pairs.items():
+            actual, allowed = context.get(key), [str(v) for v in _listed(expected)]
+            if actual is None:
+                return False
+            if operator == "StringEquals":
+                held = actual in allowed
+            elif operator == "StringLike":
+                held = any(_match(v, actual, case=True) for v in allowed)
+            elif operator == "Bool":
+                held = actual.lower() in [v.lower() for v in allowed]
+            else:
+                return False
+            if not held:
+                return False
+    return True
 
 
 def statement(policy: dict, sid: str) -> dict:
@@ -224,8 +248,20 @@ def test_the_policy_allows_what_cloudformation_does_for_each_resource_type(confi
     assert types - set(RESOURCE_ACTIONS) == set(), "add the new types' actions to RESOURCE_ACTIONS"
     for name in config.env_names:
         policy = document(deployer_policy(config.env(name), ACCOUNT))
-        missing = [(t, a) for t in sorted(types) for a in RESOURCE_ACTIONS[t] if not allows(policy, a)]
+        missing = [(t, a) for t in sorted(types) for a in RESOURCE_ACTIONS[t]
+                   if not allows(policy, a, context=ACTION_CONTEXT.get((t, a)))]
         assert missing == [], name
+
+
+def test_each_conditional_grant_is_what_some_resource_type_needs_and_no_more(config, dev_policy):
+    conditional = [s for s in dev_policy["Statement"] if "Condition" in s]
+    assert conditional  # PassRole per service, Lambda's environment grant
+    for statement in conditional:
+        single = {"Statement": [statement]}
+        assert any(allows(single, a, context=c) for (_, a), c in ACTION_CONTEXT.items()), statement["Sid"]
+    assert not allows(dev_policy, "iam:PassRole")  # to no service in particular: refused
+    assert not allows(dev_policy, "iam:PassRole", context={"iam:PassedToService": "ec2.amazonaws.com"})
+    assert not allows(dev_policy, "kms:CreateGrant", context={"kms:GrantIsForAWSResource": "false"})
 
 
 def test_optional_resource_types_are_allowed_when_the_config_declares_them(config):
