@@ -748,14 +748,13 @@ def _table_access(access: str | list[str]) -> str | tuple[str, ...]:
 
 def _project_folder(v: _Validator, root: Path, key: str, folder: str, *, must_exist: bool) -> str:
     """`folder` normalised: code that goes into a zip. Refused when it leaves the project, is the
-    project itself (its zip would hold infragen.toml, .infragen/ and every function) or lies in
-    .infragen/, or (if required) is missing."""
+    project itself (its zip would hold infragen.toml, .infragen/ and every function), or (if
+    required) is missing."""
     resolved = (root / folder).resolve()
     if folder.startswith("/") or not resolved.is_relative_to(root):
         raise v.fail(key, folder, "a folder inside the project (relative to infragen.toml)")
-    if resolved == root or resolved.is_relative_to(root / STATE_DIR):
-        raise v.fail(key, folder, "a folder below the project's root, not the root itself nor in "
-                                  f"{STATE_DIR}/ (e.g. lambda_src/NAME)")
+    if resolved == root:
+        raise v.fail(key, folder, "a folder below the project's root, not the root itself (e.g. lambda_src/NAME)")
     if must_exist and not resolved.is_dir():
         raise v.fail(key, folder, f"an existing folder ({resolved} does not exist)")
     return resolved.relative_to(root).as_posix()
