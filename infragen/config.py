@@ -62,10 +62,28 @@ class AccessGrant:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    """A global secondary index: its keys and what it projects ("all", "keys_only", or the
+    non-key attributes it includes)."""
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+    projection: str | tuple[str, ...] = "all"
+
+
+@dataclass(frozen=True)
 class TableConfig:
     name: str
     partition_key: str
     sort_key: str | None = None
+    indexes: tuple[IndexConfig, ...] = ()
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        """Every key attribute of the table and its indexes, each once, the table's first."""
+        keys = [self.partition_key, self.sort_key]
+        keys += [k for index in self.indexes for k in (index.partition_key, index.sort_key)]
+        return tuple(dict.fromkeys(k for k in keys if k))
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,8 @@ class FunctionConfig:
     environment: tuple[tuple[str, str], ...] = ()  # sorted by name
     parameters: tuple[tuple[str, str], ...] = ()  # (key, SSM parameter name), sorted by key
     tables: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # (table, level or actions), by table
+    # (table, index, "read" or actions) from `"TABLE/INDEX" = …` entries, by table and index
+    indexes: tuple[tuple[str, str, str | tuple[str, ...]], ...] = ()
     access: tuple[AccessGrant, ...] = ()
     body_schema: str | None = None  # path as written
     body_schema_json: str | None = field(default=None, repr=False)  # its content, compact
@@ -99,6 +119,11 @@ class FunctionConfig:
     @property
     def body_model(self) -> dict | None:
         return json.loads(self.body_schema_json) if self.body_schema_json else None
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        """The tables this function may use, directly or only through an index."""
+        return tuple(sorted({t for t, _ in self.tables} | {t for t, _, _ in self.indexes}))
 
 
 @dataclass(frozen=True)
@@ -264,17 +289,27 @@ def _schedule(value: str) -> str | None:
 
 
 def _tables_used(value: dict) -> str | None:
-    from infragen.iam_catalog import lookup
+    from infragen.iam_catalog import actions_taking, lookup
 
     for name, access in value.items():
+        table, on_index, index = name.partition("/")
+        if on_index and not (re.fullmatch(_NAME, table) and re.fullmatch(_INDEX_NAME, index)):
+            return f'table names, or "TABLE/INDEX" for one of a table\'s indexes ({name!r})'
+        resource = "index" if on_index else "table"
         if isinstance(access, list):
             for action in access:
                 info = lookup(action) if isinstance(action, str) else None
-                if info is None or info.service != "dynamodb" or "table" not in info.resource_types:
+                if info is None or info.service != "dynamodb" or resource not in info.resource_types:
+                    if on_index:
+                        return (f"DynamoDB actions on an index: {', '.join(actions_taking('dynamodb', 'index'))} "
+                                f"({name} lists {action!r})")
                     return (f"DynamoDB actions on a table such as \"dynamodb:Query\" ({name} lists "
                             f"{action!r})")
             if not access:
                 return f"a level or a non-empty list of DynamoDB actions ({name} = [])"
+        elif on_index and access != "read":
+            return (f"'read' or a list of DynamoDB actions for an index: an index is only read, "
+                    f"writes go to its table ({name} = {access!r})")
         elif access not in TABLE_LEVELS:
             return (f"grant levels {', '.join(map(repr, TABLE_LEVELS))} or a list of DynamoDB "
                     f"actions ({name} = {access!r})")
@@ -391,6 +426,11 @@ def _alerts(value: Any) -> str | None:
 _STACK_NAME = r"[a-zA-Z]([-a-zA-Z0-9]|\{env\}){0,40}"
 _BOOTSTRAP_NAME = r"[a-z][-a-z0-9]{0,30}"
 _NAME = r"[a-z][a-z0-9_]{0,39}"
+# DynamoDB allows 3-255 of [A-Za-z0-9_.-]; infragen also wants a letter first, so a name reads as
+# one in code, in `"TABLE/INDEX"` grants and in the index's ARN.
+_INDEX_NAME = r"[A-Za-z][A-Za-z0-9_.\-]{2,254}"
+_INDEX_NAME_RULE = ("an index name of 3 to 255 letters, digits, '_', '-' and '.', starting with a letter "
+                    "(DynamoDB's rule, plus the first letter)")
 STACK_RULES: dict[str, tuple[type, Check]] = {
     "stack_name": (str, _matches(_STACK_NAME, "up to 41 letters, digits, '-' or {env}, "
                                               "starting with a letter")),
@@ -436,9 +476,35 @@ FUNCTION_DEFAULTS = {"handler": "handler.handler", "architecture": "arm64", "run
                      "parameters": {}, "tables": {}, "access": [],
                      "audit_ignore": []}
 MERGED_PER_KEY = ("environment", "parameters", "tables")  # env overrides merge into these tables
+_ATTRIBUTE = r"[A-Za-z0-9_.\-]{1,255}"
 TABLE_RULES: dict[str, tuple[type, Check]] = {
-    "partition_key": (str, _matches(r"[A-Za-z0-9_.\-]{1,255}", "an attribute name")),
-    "sort_key": (str, _matches(r"[A-Za-z0-9_.\-]{1,255}", "an attribute name")),
+    "partition_key": (str, _matches(_ATTRIBUTE, "an attribute name")),
+    "sort_key": (str, _matches(_ATTRIBUTE, "an attribute name")),
+    "indexes": (dict, _any),  # each checked against INDEX_RULES
+}
+# DynamoDB (CreateTable, "Service, account, and table quotas"): 20 global secondary indexes per
+# table; an INCLUDE projection lists 1–20 non-key attributes, at most 100 over all the table's indexes.
+INDEX_LIMIT = 20
+INCLUDE_LIMIT = 20
+NON_KEY_ATTRIBUTE_LIMIT = 100
+PROJECTIONS = ("all", "keys_only")
+
+
+def _projection(value: str | list) -> str | None:
+    allowed = (f"'all', 'keys_only', or a list of 1 to {INCLUDE_LIMIT} non-key attribute names to "
+               "include (each once)")
+    if isinstance(value, str):
+        return None if value in PROJECTIONS else allowed
+    if (not value or len(value) > INCLUDE_LIMIT or len(set(map(str, value))) != len(value)
+            or not all(isinstance(a, str) and re.fullmatch(_ATTRIBUTE, a) for a in value)):
+        return allowed
+    return None
+
+
+INDEX_RULES: dict[str, tuple[type, Check]] = {
+    "partition_key": (str, _matches(_ATTRIBUTE, "an attribute name")),
+    "sort_key": (str, _matches(_ATTRIBUTE, "an attribute name")),
+    "projection": ((str, list), _projection),
 }
 
 
@@ -551,8 +617,45 @@ def _table_configs(v: _Validator, data: Any) -> tuple[TableConfig, ...]:
             raise ConfigError(f"{v.path}: missing key tables.{name}.partition_key")
         if table.get("sort_key") == table["partition_key"]:
             raise v.fail(f"tables.{name}.sort_key", table["sort_key"], "a key other than the partition key")
-        tables.append(TableConfig(name=name, **table))
+        indexes = _index_configs(v, name, table)
+        tables.append(TableConfig(name=name, partition_key=table["partition_key"],
+                                  sort_key=table.get("sort_key"), indexes=indexes))
     return tuple(tables)
+
+
+def _index_configs(v: _Validator, table: str, data: dict) -> tuple[IndexConfig, ...]:
+    """`[tables.T.indexes.I]`: global secondary indexes, checked against DynamoDB's rules."""
+    where = f"tables.{table}.indexes"
+    declared = data.get("indexes", {})
+    if len(declared) > INDEX_LIMIT:
+        raise v.fail(where, f"{len(declared)} indexes", f"at most {INDEX_LIMIT} global secondary "
+                     "indexes per table (DynamoDB's quota)")
+    indexes, included = [], 0
+    for name, index in declared.items():
+        if not re.fullmatch(_INDEX_NAME, name):
+            raise v.fail(f"{where}.{name}", name, _INDEX_NAME_RULE)
+        v.table(f"{where}.{name}", index, INDEX_RULES)
+        if "partition_key" not in index:
+            raise ConfigError(f"{v.path}: missing key {where}.{name}.partition_key")
+        if index.get("sort_key") == index["partition_key"]:
+            raise v.fail(f"{where}.{name}.sort_key", index["sort_key"], "a key other than the index's partition key")
+        projection = index.get("projection", "all")
+        if isinstance(projection, list):
+            keys = {data["partition_key"], data.get("sort_key"), index["partition_key"], index.get("sort_key")}
+            projected_key = next((a for a in projection if a in keys), None)
+            if projected_key:
+                raise v.fail(f"{where}.{name}.projection", projection,
+                             f"non-key attributes only: {projected_key!r} is a key of the table or the "
+                             "index, which every index projects anyway")
+            included += len(projection)
+            if included > NON_KEY_ATTRIBUTE_LIMIT:
+                raise v.fail(f"{where}.{name}.projection", projection,
+                             f"at most {NON_KEY_ATTRIBUTE_LIMIT} included attributes over all of table "
+                             f"{table}'s indexes (DynamoDB's limit; this makes {included}), or 'all'")
+            projection = tuple(projection)
+        indexes.append(IndexConfig(name=name, partition_key=index["partition_key"],
+                                   sort_key=index.get("sort_key"), projection=projection))
+    return tuple(indexes)
 
 
 def _function_tables(v: _Validator, where: str, data: Any, *, known: dict | None) -> dict[str, dict]:
@@ -623,11 +726,15 @@ def _env_config(v: _Validator, root: Path, env: str, stack: dict, where: dict, f
                          f"a name short enough that the Lambda function name {lambda_name!r} "
                          f"({len(lambda_name)} characters) fits {LAMBDA_NAME_LIMIT}; or a shorter "
                          f"function name than {fn.name!r}")
-        for table, _ in fn.tables:
+        for table, index in [(t, None) for t, _ in fn.tables] + [(t, i) for t, i, _ in fn.indexes]:
+            entry = f"{key(fn.name, 'tables')}.{table}" + (f"/{index}" if index else "")
             if table not in declared:
-                raise v.fail(f"{key(fn.name, 'tables')}.{table}", table,
-                             f"a table declared as [tables.{table}]"
+                raise v.fail(entry, table, f"a table declared as [tables.{table}]"
                              + (f" (declared: {', '.join(sorted(declared))})" if declared else ""))
+            indexes = [i.name for i in next(t for t in tables if t.name == table).indexes]
+            if index and index not in indexes:
+                raise v.fail(entry, index, f"an index declared as [tables.{table}.indexes.{index}] "
+                             + (f"(declared: {', '.join(indexes)})" if indexes else f"({table} declares none)"))
     _check_routes(v, fns, lambda fn: key(fn, "routes"))
     declared_routes = {r.key for fn in fns for r in fn.routes}
     for route in stack["open_routes"]:
@@ -713,7 +820,10 @@ def _function_config(v: _Validator, root: Path, env: str, name: str, base: dict,
         schedule=merged.get("schedule"),
         environment=tuple(sorted(merged["environment"].items())),
         parameters=tuple(sorted((k, fill(n)) for k, n in merged["parameters"].items())),
-        tables=tuple(sorted((name, _table_access(access)) for name, access in merged["tables"].items())),
+        tables=tuple(sorted((name, _table_access(access)) for name, access in merged["tables"].items()
+                            if "/" not in name)),
+        indexes=tuple(sorted((*name.split("/", 1), _table_access(access))
+                             for name, access in merged["tables"].items() if "/" in name)),
         access=access,
         body_schema=schema_path,
         body_schema_json=schema_json,
@@ -727,7 +837,7 @@ def _check_own_variables(v: _Validator, merged: dict, override: dict,
     from infragen.stack.names import parameter_env_var, table_env_var
 
     taken = {parameter_env_var(k): ("parameters", k) for k in merged["parameters"]}
-    taken |= {table_env_var(t): ("tables", t) for t in merged["tables"]}
+    taken |= {table_env_var(t.partition("/")[0]): ("tables", t) for t in merged["tables"]}
     clash = sorted(set(merged["environment"]) & set(taken))
     if clash:
         kind, entry = taken[clash[0]]

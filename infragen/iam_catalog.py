@@ -126,6 +126,15 @@ def resource_prefixes(service: str) -> frozenset[str]:
     return frozenset(prefixes)
 
 
+def actions_taking(service: str, resource_type: str) -> tuple[str, ...]:
+    """The `service:Action`s that accept `resource_type` as a resource (e.g. DynamoDB's "index"), sorted."""
+    entry = _database().get(service.lower())
+    if not isinstance(entry, dict):
+        return ()
+    return tuple(sorted(f"{service.lower()}:{name}" for name, privilege in entry["privileges"].items()
+                        if resource_type in privilege.get("resource_types", {})))
+
+
 def service_exists(prefix: str) -> bool:
     return isinstance(_database().get(prefix.lower()), dict)
 

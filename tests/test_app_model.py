@@ -45,11 +45,22 @@ def statements(template: dict, function: str) -> list[dict]:
 
 
 def actions_on(template: dict, function: str, resource_ref: str) -> set[str]:
-    """Actions a function's role grants on anything that refers to `resource_ref`."""
+    """Actions a function's role grants on anything that refers to `resource_ref` (indexes aside)."""
     found = set()
     for statement in statements(template, function):
-        if resource_ref in json.dumps(statement["Resource"]) and "Condition" not in statement:
+        resources = json.dumps(statement["Resource"])
+        if resource_ref in resources and "Condition" not in statement and "/index/" not in resources:
             found |= set(statement["Action"])
+    return found
+
+
+def index_grants(template: dict, function: str) -> dict[str, set[str]]:
+    """Index ARN (as written in the template) → the actions a function's role grants on it."""
+    found: dict[str, set[str]] = {}
+    for statement in statements(template, function):
+        for resource in statement["Resource"]:
+            if "/index/" in json.dumps(resource):
+                found.setdefault(resource["Fn::Sub"], set()).update(statement["Action"])
     return found
 
 
@@ -154,6 +165,19 @@ def test_table_is_on_demand_encrypted_recoverable_and_retained(shop):
     assert [k["KeyType"] for k in p["KeySchema"]] == ["HASH", "RANGE"]
 
 
+def test_table_index_is_declared_with_its_keys_and_projection(shop):
+    p = props(shop["dev"], "OrdersTable")
+    # every key attribute of the table and its index exactly once (DynamoDB refuses any other)
+    assert p["AttributeDefinitions"] == [{"AttributeName": name, "AttributeType": "S"}
+                                         for name in ("id", "created", "customer")]
+    assert p["GlobalSecondaryIndexes"] == [{
+        "IndexName": "by_customer",
+        "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                      {"AttributeName": "created", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["item", "quantity"]},
+    }]  # on demand: no ProvisionedThroughput
+
+
 def table_grants(template: dict, function: str) -> tuple[set[str], set[str]]:
     """(DynamoDB actions on the orders table, KMS actions for it) in a function's role."""
     table = actions_on(template, function, "OrdersTable")
@@ -180,14 +204,17 @@ def test_listed_table_actions_are_granted_exactly_with_the_key_use_they_need(sho
     for function in ("orders", "order_items", "nightly"):
         variables = props(template, f"{camel(function)}Function")["Environment"]["Variables"]
         assert variables["ORDERS_TABLE"] == {"Ref": "OrdersTable"}
-        assert "/index/" not in json.dumps(statements(template, function))  # no index is declared
+    # "orders/by_customer" = ["dynamodb:Query"]: that action on that index's exact ARN; a list on the
+    # table itself names the table alone
+    assert index_grants(template, "orders") == {"${OrdersTable.Arn}/index/by_customer": {"dynamodb:Query"}}
+    assert index_grants(template, "order_items") == index_grants(template, "nightly") == {}
 
 
 def test_table_levels_grant_exactly_their_actions(tmp_path):
     config = copy_shop(tmp_path)
     text = config.read_text()
     text = re.sub(r'tables = \{ orders = \["dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", '
-                  r'"dynamodb:DeleteItem"\] \}', 'tables = { orders = "read_write" }', text)
+                  r'"dynamodb:DeleteItem"\], .* \}', 'tables = { orders = "read_write" }', text)
     text = text.replace('tables = { orders = ["dynamodb:Query"] }', 'tables = { orders = "read" }')
     text = text.replace('tables = { orders = ["dynamodb:Scan"] }', 'tables = { orders = "write" }')
     config.write_text(text)
@@ -200,6 +227,11 @@ def test_table_levels_grant_exactly_their_actions(tmp_path):
     assert table_grants(template, "orders") == (read | write, write_key)
     assert table_grants(template, "order_items") == (read, {"kms:Decrypt"})
     assert table_grants(template, "nightly") == (write, write_key)
+    # a level reaches every index of the table with the level's index actions; writes never do
+    by_customer = "${OrdersTable.Arn}/index/by_customer"
+    assert index_grants(template, "orders") == index_grants(template, "order_items") == {
+        by_customer: {"dynamodb:Query", "dynamodb:Scan"}}
+    assert index_grants(template, "nightly") == {}
 
 
 @pytest.mark.parametrize("access, allowed", [
@@ -311,6 +343,7 @@ def test_shop_deploys_to_the_emulator_and_a_change_is_reviewed_exactly(tmp_path,
     zipped = zipfile.ZipFile(io.BytesIO(aws_clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
     assert {"tinyfmt/__init__.py", "tinyfmt-1.0.dist-info/METADATA", "shared/store.py",
             "handler.py"} <= set(zipped.namelist())
+    assert_index_answers_queries(aws_clients)
 
     text = config.read_text()
     text = text.replace('routes = ["GET /orders/{id}/items", "PUT /orders/{id}/items"]',
@@ -327,6 +360,25 @@ def test_shop_deploys_to_the_emulator_and_a_change_is_reviewed_exactly(tmp_path,
             "ReportsRole"} <= changed
     assert not {"OrdersRole", "OrdersFunction", "OrdersTable", "NightlySchedule"} & changed
     assert "s3:GetObject" in second.output  # the removed grant is shown in the role's change
+
+
+def assert_index_answers_queries(aws_clients) -> None:
+    """The deployed table has the by_customer index, and a query through it finds orders by customer
+    with the projected attributes (keys + item, quantity) only."""
+    resources = aws_clients.cloudformation.list_stack_resources(StackName="shop-dev")["StackResourceSummaries"]
+    table = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "OrdersTable")
+    dynamodb = aws_clients._client("dynamodb")
+    (index,) = dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_customer" and index["Projection"] == {
+        "ProjectionType": "INCLUDE", "NonKeyAttributes": ["item", "quantity"]}
+    for order_id, customer in (("1", "ann"), ("2", "bob"), ("3", "ann")):
+        dynamodb.put_item(TableName=table, Item={
+            "id": {"S": order_id}, "created": {"S": f"170000000{order_id}"}, "customer": {"S": customer},
+            "item": {"S": "tea"}, "quantity": {"N": "2"}, "note": {"S": "not projected"}})
+    found = dynamodb.query(TableName=table, IndexName="by_customer", KeyConditionExpression="customer = :c",
+                           ExpressionAttributeValues={":c": {"S": "ann"}})["Items"]
+    assert [item["id"]["S"] for item in found] == ["1", "3"]  # sorted by the index's sort key
+    assert all("note" not in item and item["item"] == {"S": "tea"} for item in found)
 
 
 def test_destroy_names_the_tables_it_keeps(tmp_path, moto_endpoint, aws_clients, shop_index):

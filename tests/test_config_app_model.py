@@ -481,6 +481,136 @@ def test_bad_table_keys_are_refused(app, body, key, value, allowed):
         rendered.refused(key, value, allowed)
 
 
+# --- table indexes ----------------------------------------------------------------------------
+
+ORDERS = '\n[tables.orders]\npartition_key = "id"\nsort_key = "created"\n'
+
+
+def index(name: str = "by_customer", body: str = 'partition_key = "customer"') -> str:
+    return f"\n[tables.orders.indexes.{name}]\n{body}\n"
+
+
+def test_an_index_is_rendered_with_its_keys_and_projection(app):
+    text = BASE + ORDERS + index() + index("by_total", 'partition_key = "total"\nprojection = "keys_only"')
+    table = app(text).rendered()["Resources"]["OrdersTable"]["Properties"]
+    assert [a["AttributeName"] for a in table["AttributeDefinitions"]] == ["id", "created", "customer", "total"]
+    assert [(i["IndexName"], i["Projection"]["ProjectionType"]) for i in table["GlobalSecondaryIndexes"]] == [
+        ("by_customer", "ALL"), ("by_total", "KEYS_ONLY")]
+    assert load_config(app(text).config).env("dev").table("orders").indexes[0].projection == "all"
+
+
+@pytest.mark.parametrize("name", ["ab", "1st", "_x1", "by-customer!", "b" * 256])
+def test_bad_index_names_are_refused(app, name):
+    app(BASE + ORDERS + index(f'"{name}"')).refused(f"tables.orders.indexes.{name}", name,
+                                                   "an index name of 3 to 255 letters")
+
+
+def test_more_than_twenty_indexes_are_refused(app):
+    text = BASE + ORDERS + "".join(index(f"by_k{n}", f'partition_key = "k{n}"') for n in range(21))
+    app(text).refused("tables.orders.indexes", "21 indexes", "at most 20 global secondary indexes")
+
+
+def test_twenty_indexes_are_allowed(app):
+    text = BASE + ORDERS + "".join(index(f"by_k{n}", f'partition_key = "k{n}"') for n in range(20))
+    assert len(app(text).rendered()["Resources"]["OrdersTable"]["Properties"]["GlobalSecondaryIndexes"]) == 20
+
+
+def test_an_index_declared_twice_is_refused(app):
+    rendered = app(BASE + ORDERS + index() + index())
+    assert rendered.result.exit_code == 2 and "not valid TOML" in rendered.output and not rendered.out.exists()
+
+
+def test_index_without_partition_key_is_refused(app):
+    rendered = app(BASE + ORDERS + index(body='sort_key = "created"'))
+    assert rendered.result.exit_code == 2 and not rendered.out.exists()
+    assert f"{rendered.config}: missing key tables.orders.indexes.by_customer.partition_key" in rendered.output
+
+
+@pytest.mark.parametrize("body,key,value,allowed", [
+    ('partition_key = "customer"\nsort_key = "customer"', "sort_key", "customer", "a key other than the index's"),
+    ('partition_key = ""', "partition_key", "", "an attribute name"),
+    ('partition_key = "customer"\nprojection = "everything"', "projection", "everything", "'all', 'keys_only'"),
+    ('partition_key = "customer"\nprojection = []', "projection", [], "a list of 1 to 20 non-key attribute names"),
+    ('partition_key = "customer"\nprojection = ["total", "total"]', "projection", ["total", "total"], "each once"),
+    ('partition_key = "customer"\nprojection = ["total", 5]', "projection", ["total", 5], "non-key attribute names"),
+    ('partition_key = "customer"\nprojection = ' + json.dumps([f"a{n}" for n in range(21)]), "projection",
+     [f"a{n}" for n in range(21)], "1 to 20"),
+    ('partition_key = "customer"\nprojection = ["total", "created"]', "projection", ["total", "created"],
+     "'created' is a key of the table or the index"),
+    ('partition_key = "customer"\nprojection = ["customer"]', "projection", ["customer"],
+     "'customer' is a key of the table or the index"),
+    ('partition_key = "customer"\nprojection = 5', "projection", 5, "a string or a list"),
+])
+def test_bad_index_settings_are_refused(app, body, key, value, allowed):
+    app(BASE + ORDERS + index(body=body)).refused(f"tables.orders.indexes.by_customer.{key}", value, allowed)
+
+
+def test_unknown_index_key_is_refused(app):
+    rendered = app(BASE + ORDERS + index(body='partition_key = "customer"\nread_capacity = 5'))
+    assert rendered.result.exit_code == 2 and not rendered.out.exists()
+    assert "unknown key tables.orders.indexes.by_customer.read_capacity" in rendered.output
+    assert "partition_key, projection, sort_key" in rendered.output
+
+
+def test_more_than_a_hundred_included_attributes_over_a_tables_indexes_are_refused(app):
+    """DynamoDB counts an attribute projected into two indexes twice."""
+    attributes = json.dumps([f"a{n}" for n in range(20)])
+    text = BASE + ORDERS + "".join(index(f"by_k{n}", f'partition_key = "k{n}"\nprojection = {attributes}')
+                                   for n in range(5))
+    exactly_100 = app(text)
+    exactly_100.rendered()
+    shutil.rmtree(exactly_100.out)
+    text += index("by_k5", 'partition_key = "k5"\nprojection = ["a0"]')
+    app(text).refused("tables.orders.indexes.by_k5.projection", ["a0"], "at most 100 included attributes")
+
+
+def test_a_tables_indexes_must_be_a_table(app):
+    app(BASE + '\n[tables.orders]\npartition_key = "id"\nindexes = 5\n').refused("tables.orders.indexes", 5, "a table")
+
+
+def grant(access: str) -> str:
+    return with_hello(f"tables = {access}") + ORDERS + index()
+
+
+def test_a_grant_on_an_index_names_exactly_that_index(app):
+    rendered = app(grant('{ "orders/by_customer" = ["dynamodb:Query"] }')).rendered()
+    policy = json.dumps(rendered["Resources"]["HelloRole"]["Properties"]["Policies"])
+    assert '{"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [{"Fn::Sub": ' \
+           '"${OrdersTable.Arn}/index/by_customer"}]}' in policy
+    assert '"Resource": [{"Fn::GetAtt": ["OrdersTable", "Arn"]}]' not in policy  # not the table itself
+    assert '"Action": ["kms:Decrypt"]' in policy  # index items are decrypted with the table's key
+    variables = rendered["Resources"]["HelloFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["ORDERS_TABLE"] == {"Ref": "OrdersTable"}  # the code names the table to query an index
+
+
+@pytest.mark.parametrize("access, key, value, allowed", [
+    ('{ "orders/by_email" = ["dynamodb:Query"] }', "functions.hello.tables.orders/by_email", "by_email",
+     "an index declared as [tables.orders.indexes.by_email] (declared: by_customer)"),
+    ('{ "items/by_customer" = "read" }', "functions.hello.tables.items/by_customer", "items",
+     "a table declared as [tables.items] (declared: orders)"),
+    ('{ "orders/by_customer" = "read_write" }', "functions.hello.tables", {"orders/by_customer": "read_write"},
+     "an index is only read, writes go to its table"),
+    ('{ "orders/by_customer" = ["dynamodb:PutItem"] }', "functions.hello.tables",
+     {"orders/by_customer": ["dynamodb:PutItem"]}, "DynamoDB actions on an index: dynamodb:DescribeContributorInsights"),
+    ('{ "orders/by_customer" = ["dynamodb:GetItem"] }', "functions.hello.tables",
+     {"orders/by_customer": ["dynamodb:GetItem"]}, "dynamodb:Query, dynamodb:Scan"),
+    ('{ "orders/" = "read" }', "functions.hello.tables", {"orders/": "read"}, '"TABLE/INDEX"'),
+    ('{ "orders/by/x" = "read" }', "functions.hello.tables", {"orders/by/x": "read"}, '"TABLE/INDEX"'),
+])
+def test_bad_index_grants_are_refused(app, access, key, value, allowed):
+    app(grant(access)).refused(key, value, allowed)
+
+
+def test_an_index_grant_on_a_table_without_indexes_is_refused(app):
+    text = with_hello('tables = { "orders/by_customer" = "read" }') + ORDERS
+    app(text).refused("functions.hello.tables.orders/by_customer", "by_customer", "(orders declares none)")
+
+
+def test_a_variable_colliding_with_an_index_grants_table_variable_is_refused(app):
+    text = with_hello('tables = { "orders/by_customer" = "read" }\nenvironment = { ORDERS_TABLE = "x" }')
+    app(text + ORDERS + index()).refused("functions.hello.environment", {"ORDERS_TABLE": "x"}, "ORDERS_TABLE")
+
+
 # --- names ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["Orders", "order-api", "1orders", "_orders", "o" * 41])

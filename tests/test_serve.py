@@ -348,6 +348,12 @@ def test_shop_routes_with_path_parameters_open_routes_and_its_model(tmp_path, mo
     status, order = served.keyed("POST", "/orders", body='{"item": "tea", "quantity": 2}',
                                  headers={"Content-Type": "application/json"})
     assert status == 201 and order["item"] == "tea"
+    status, other = served.keyed("POST", "/orders", body='{"item": "cup", "quantity": 1, "customer": "ann"}',
+                                 headers={"Content-Type": "application/json"})
+    assert status == 201
+    assert served.json("GET", "/orders?customer=ann") == (200, {"orders": [other]})  # the by_customer index
+    assert served.json("GET", "/orders?customer=bob") == (200, {"orders": []})
+    assert served.keyed("DELETE", f"/orders/{other['id']}") == (204, None)
     assert served.keyed("GET", f"/orders/{order['id']}") == (200, order)  # quantity read back as a number
     assert served.keyed("GET", f"/orders/{order['id']}/items") == (200, {"id": order["id"], "items": ["tea"]})
     assert served.keyed("PUT", f"/orders/{order['id']}/items", body='["cup"]') == (

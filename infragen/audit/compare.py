@@ -137,6 +137,10 @@ def _hint(need: Need) -> str:
         context = ", ".join(sorted(ENCRYPTION_CONTEXT_KEYS.get(need.service, ()))) or "its"
         return f"; a {need.action} statement via {need.service} (encryption context {context}) would grant it"
     if need.action.startswith("dynamodb:") and need.resource and need.resource.startswith("${"):
+        if "/index/" in need.resource:
+            index = need.resource.rsplit("/index/", 1)[1]
+            return (f'; grant it with tables = {{ "TABLE/{index}" = ["{need.action}"] }} in [functions.NAME], '
+                    f"the index declared as [tables.TABLE.indexes.{index}]")
         return '; grant it with tables = { NAME = "read" | "write" | "read_write" } in [functions.NAME]'
     if need.action == "ssm:GetParameter" and need.resource:
         name = need.resource.split(":parameter", 1)[-1]

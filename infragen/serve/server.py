@@ -235,7 +235,7 @@ def handler_services(cfg) -> list[str]:
     services = {"sns"}
     for fn in cfg.functions:
         services.update(["ssm"] if fn.parameters else [])
-        services.update(["dynamodb"] if fn.tables else [])
+        services.update(["dynamodb"] if fn.table_names else [])
         services.update(action.partition(":")[0] for grant in fn.access for action in grant.actions)
     return sorted(services)
 

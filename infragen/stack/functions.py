@@ -6,7 +6,7 @@ from awacs.aws import Policy
 from troposphere import GetAtt, Ref, Template
 from troposphere import awslambda, iam
 
-from infragen.config import EnvConfig, FunctionConfig
+from infragen.config import EnvConfig, FunctionConfig, TableConfig
 from infragen.stack import policies
 from infragen.stack.alarms import add_alarm
 from infragen.stack.names import (
@@ -18,6 +18,7 @@ from infragen.stack.names import (
     log_group_prefix,
     parameter_env_var,
     table_env_var,
+    table_logical_id,
 )
 from infragen.stack.logs import add_log_group
 from infragen.stack.network import Network
@@ -59,7 +60,7 @@ def environment(cfg: EnvConfig, fn: FunctionConfig, topic, tables: dict) -> dict
         "PARAMETER_TTL_SECONDS": PARAMETER_TTL_SECONDS,
     })
     variables.update({parameter_env_var(key): name for key, name in fn.parameters})
-    variables.update({table_env_var(name): Ref(tables[name]) for name, _ in fn.tables})
+    variables.update({table_env_var(name): Ref(tables[name]) for name in fn.table_names})
     return dict(sorted(variables.items()))
 
 
@@ -80,13 +81,31 @@ def role_policy(cfg: EnvConfig, fn: FunctionConfig, log_group, key, topic, table
         *policies.parameter_reading_statements([name for _, name in fn.parameters], key_arn),
         *policies.topic_publishing_statements(Ref(topic), key_arn),
     ]
-    for name, access in fn.tables:
-        statements += policies.table_statements(access, GetAtt(tables[name], "Arn"),
-                                                Ref(tables[name]), key_arn)
+    levels = dict(fn.tables)
+    for name in fn.table_names:
+        statements += policies.table_statements(levels.get(name), GetAtt(tables[name], "Arn"), Ref(tables[name]),
+                                                key_arn, index_grants(cfg.table(name), fn))
     statements += policies.access_statements(fn.access)
     if cfg.tracing:
         statements += policies.xray_statements()
     return Policy(Version=policies.VERSION, Statement=statements)
+
+
+def index_grants(table: TableConfig, fn: FunctionConfig) -> list[tuple]:
+    """(index ARN, actions) for each of `table`'s indexes `fn` may read: a level on the table reaches
+    every index with its index actions (Query, Scan); a `"TABLE/INDEX"` entry its own index. An action
+    list on the table itself names the table alone."""
+    level = dict(fn.tables).get(table.name)
+    grants = []
+    for index in table.indexes:
+        actions = policies.index_actions(policies.table_actions(level)) if isinstance(level, str) else []
+        for _, name, access in (g for g in fn.indexes if g[0] == table.name):
+            if name == index.name:
+                actions += policies.index_actions(policies.table_actions(access))
+        if actions:
+            grants.append((policies.index_arn(table_logical_id(table.name), index.name),
+                           list(dict.fromkeys(actions))))
+    return grants
 
 
 def describe(cfg: EnvConfig, fn: FunctionConfig) -> str:

@@ -145,16 +145,29 @@ def table_key_actions(actions: list[str]) -> list[Action]:
     return [kms.Decrypt] if _ITEM_READS & set(actions) else []
 
 
-def table_statements(access: str | tuple[str, ...], table_arn: AWSHelperFn, table_name: AWSHelperFn,
-                     key_arn: AWSHelperFn) -> list[Statement]:
-    """The DynamoDB actions of one `tables` entry on one table, plus the key use they need.
+def index_actions(actions: list[str]) -> list[str]:
+    """Those of `actions` that take an index as their resource (Service Authorization Reference:
+    the `index` resource type: Query, Scan, PartiQLSelect…); writes never do."""
+    from infragen.iam_catalog import lookup
 
-    Only the table itself: infragen tables declare no secondary indexes, so there is none to grant.
-    """
-    actions = table_actions(access)
+    return [a for a in actions if "index" in lookup(a).resource_types]
+
+
+def table_statements(access: str | tuple[str, ...] | None, table_arn: AWSHelperFn, table_name: AWSHelperFn,
+                     key_arn: AWSHelperFn, indexes: list[tuple[Sub, list[str]]] = ()) -> list[Statement]:
+    """The DynamoDB actions of one `tables` entry on one table, each index's actions on its exact ARN
+    (`indexes`: (index_arn(…), actions)), plus the key use they need. `access` None: indexes only."""
+    actions = table_actions(access) if access else []
     statements = [Statement(Effect=Allow, Action=[Action(*a.split(":", 1)) for a in actions],
-                            Resource=[table_arn])]
-    key_actions = table_key_actions(actions)
+                            Resource=[table_arn])] if actions else []
+    by_actions: dict[tuple[str, ...], list[Sub]] = {}
+    for arn, granted in indexes:
+        if granted:
+            by_actions.setdefault(tuple(granted), []).append(arn)
+    for granted, arns in by_actions.items():
+        statements.append(Statement(Effect=Allow, Action=[Action(*a.split(":", 1)) for a in granted],
+                                    Resource=arns))
+    key_actions = table_key_actions(actions + [a for granted in by_actions for a in granted])
     if key_actions:
         statements.append(Statement(
             Effect=Allow,
@@ -166,6 +179,11 @@ def table_statements(access: str | tuple[str, ...], table_arn: AWSHelperFn, tabl
             })),
         ))
     return statements
+
+
+def index_arn(table_logical_id: str, index: str) -> Sub:
+    """`${Table.Arn}/index/NAME`: the ARN IAM checks Query and Scan against when they name the index."""
+    return Sub(f"${{{table_logical_id}.Arn}}/index/{index}")
 
 
 def access_statements(grants) -> list[Statement]:

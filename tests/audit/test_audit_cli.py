@@ -103,6 +103,47 @@ def test_the_shop_app_resource_calls_and_a_computed_bucket_name():
         f["where"] == "Lambda platform" for f in findings(report, "reports", "missing"))
 
 
+SHOP = ROOT / "tests" / "apps" / "shop"
+BY_CUSTOMER = "${OrdersTable.Arn}/index/by_customer"
+
+
+def test_a_query_through_a_declared_and_granted_index_is_proven_covered():
+    code, report = run_json("--config", str(SHOP / "infragen.toml"), "--all-envs")
+    assert code == 0 and not any(report["counts"].values())
+    assert ("dynamodb:Query", BY_CUSTOMER, "lambda_src/orders/handler.py") in needs(report, "orders")
+    assert not findings(report, "orders", "missing") and not findings(report, "orders", "unused")
+
+
+def shop_copy(tmp_path: Path, handler_edit: tuple[str, str] = ("", ""), config_edit: tuple[str, str] = ("", "")) -> Path:
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns("__pycache__"))
+    handler = root / "lambda_src" / "orders" / "handler.py"
+    handler.write_text(handler.read_text().replace(*handler_edit))
+    config = root / "infragen.toml"
+    config.write_text(config.read_text().replace(*config_edit))
+    return config
+
+
+def test_a_query_naming_an_undeclared_index_is_a_finding(tmp_path):
+    config = shop_copy(tmp_path, handler_edit=('IndexName="by_customer"', 'IndexName="by_email"'))
+    code, report = run_json("--config", str(config))
+    assert code == 1
+    [missing] = [f for f in findings(report, "orders", "missing") if "dynamodb:Query" in f["message"]]
+    assert "${OrdersTable.Arn}/index/by_email" in missing["message"]
+    assert '"TABLE/by_email" = ["dynamodb:Query"]' in missing["message"]
+    assert "[tables.TABLE.indexes.by_email]" in missing["message"]
+    # and the grant on the declared index nobody queries now is unused
+    assert any(BY_CUSTOMER in f["message"] for f in findings(report, "orders", "unused"))
+
+
+def test_a_query_through_an_index_the_function_is_not_granted_is_a_finding(tmp_path):
+    config = shop_copy(tmp_path, config_edit=(', "orders/by_customer" = ["dynamodb:Query"]', ""))
+    code, report = run_json("--config", str(config))
+    assert code == 1
+    assert [f["message"].split(";")[0] for f in findings(report, "orders", "missing")] == [
+        f"dynamodb.query needs dynamodb:Query on {BY_CUSTOMER}"]  # the table's Query does not reach the index
+
+
 def test_all_envs_and_text_output():
     result = CliRunner().invoke(cli, ["audit", "--config", str(KINDS), "--all-envs"])
     assert result.exit_code == 1

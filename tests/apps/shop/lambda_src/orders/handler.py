@@ -1,4 +1,4 @@
-"""GET/POST /orders, GET/DELETE /orders/{id}."""
+"""GET/POST /orders (GET ?customer=… through the by_customer index), GET/DELETE /orders/{id}."""
 
 import json
 import os
@@ -12,6 +12,12 @@ from shared.store import orders_table
 def handler(event, context):
     table = orders_table()
     method, order_id = event["httpMethod"], (event.get("pathParameters") or {}).get("id")
+    customer = (event.get("queryStringParameters") or {}).get("customer")
+    if method == "GET" and order_id is None and customer:
+        page = table.query(IndexName="by_customer", KeyConditionExpression="#c = :c",
+                           ExpressionAttributeNames={"#c": "customer"},
+                           ExpressionAttributeValues={":c": customer})
+        return respond(200, {"orders": page.get("Items", [])})
     if method == "GET" and order_id is None:
         page = table.scan(Limit=int(os.environ.get("PAGE_SIZE", "50")))
         return respond(200, {"orders": page.get("Items", [])})
