@@ -692,6 +692,9 @@ def _check_stems(v: _Validator, kind: str, names: list[str]) -> None:
         if stem in _STACK_STEMS or name.startswith(_API_PREFIX):
             raise v.fail(f"{kind}s.{name}", name, f"a name that is not reserved: {stem!r} and names "
                                                   f"beginning {_API_PREFIX!r} become the stack's own ids")
+        if kind == "function" and name == "api":
+            raise v.fail(f"functions.{name}", name, "a name other than 'api': `infragen logs api` "
+                                                    "reads the API's access log")
         stems[stem] = name
 
 

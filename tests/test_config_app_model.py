@@ -648,6 +648,10 @@ def test_function_names_that_would_take_the_stacks_own_ids_are_refused(app, tmp_
     app(BASE + add_function(tmp_path, name)).refused(f"functions.{name}", name, "reserved")
 
 
+def test_a_function_named_api_is_refused_as_the_api_log_s_name(app, tmp_path):
+    app(BASE + add_function(tmp_path, "api")).refused("functions.api", "api", "`infragen logs api`")
+
+
 @pytest.mark.parametrize("name", ["public_route", "api_path"])
 def test_table_names_that_would_take_the_stacks_own_ids_are_refused(app, name):
     app(BASE + f"\n[tables.{name}]\npartition_key = 'id'\n").refused(f"tables.{name}", name, "reserved")

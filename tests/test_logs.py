@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from infragen.cli import cli
-from infragen.logs import POLL_MAX_S, POLL_MIN_S, follow, parse_since, readable
+from infragen.errors import UsageError
+from infragen.logs import LATE_MS, POLL_MAX_S, POLL_MIN_S, Throttled, follow, parse_since, readable
 from tests.projects import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,19 +76,64 @@ def test_bad_input_is_exit_2(project, args, message):
 
 
 def test_follow_prints_each_event_once_with_bounded_backoff():
-    batches = [[], [{"eventId": "1", "timestamp": 5, "message": "a"}],
-               [{"eventId": "1", "timestamp": 5, "message": "a"}, {"eventId": "2", "timestamp": 5, "message": "b"}]]
+    t = 100_000
+    batches = [[], [{"eventId": "1", "timestamp": t, "message": "a"}],
+               [{"eventId": "1", "timestamp": t, "message": "a"}, {"eventId": "2", "timestamp": t, "message": "b"}]]
     batches += [[]] * 8
     starts, printed, waits = [], [], []
 
     def fetch(start):
         starts.append(start)
-        return batches[len(starts) - 1]
+        return iter(batches[len(starts) - 1])
 
     follow(fetch, 0, lambda e: printed.append(e["message"]), sleep=waits.append, polls=len(batches))
-    assert printed == ["a", "b"] and starts[2] == 5
+    assert printed == ["a", "b"] and starts[2] == t - LATE_MS  # reaching back for late arrivals
     assert waits[:3] == [POLL_MIN_S * 2, POLL_MIN_S, POLL_MIN_S]
     assert max(waits) == POLL_MAX_S and waits[-1] == POLL_MAX_S
+
+
+def test_follow_prints_an_event_that_arrives_late_with_an_earlier_timestamp():
+    t = 100_000
+    batches = [[{"eventId": "a", "timestamp": t, "message": "A"}],
+               [{"eventId": "a", "timestamp": t, "message": "A"},
+                {"eventId": "b", "timestamp": t - 2_000, "message": "B, ingested late"}],
+               [{"eventId": "c", "timestamp": t + 2 * LATE_MS, "message": "C"}]]
+    printed = []
+    follow(lambda start: iter(batches.pop(0)), 0, lambda e: printed.append(e["message"]),
+           sleep=lambda _: None, polls=3)
+    assert printed == ["A", "B, ingested late", "C"]
+
+
+def test_follow_waits_out_throttling_and_keeps_what_it_read():
+    calls, printed, waits = [], [], []
+
+    def fetch(start):
+        calls.append(start)
+        if len(calls) == 1:
+            yield {"eventId": "1", "timestamp": 1, "message": "before"}
+            raise Throttled("Rate exceeded")
+        yield {"eventId": "2", "timestamp": 2, "message": "after"}
+
+    follow(fetch, 0, lambda e: printed.append(e["message"]), sleep=waits.append, polls=2)
+    assert printed == ["before", "after"] and waits == [POLL_MAX_S]
+
+
+def test_events_come_page_by_page_and_a_throttled_read_says_so(moto_endpoint):
+    from botocore.stub import Stubber
+
+    from infragen import logs as reader
+    from infragen.target import Target, make_session
+
+    clients = make_session(Target(kind="endpoint", region="us-west-2", endpoint_url=moto_endpoint))
+    stubber = Stubber(clients.logs)
+    stubber.add_response("filter_log_events", {"events": [{"eventId": "1", "timestamp": 0, "message": "one"}],
+                                               "nextToken": "t"})
+    stubber.add_client_error("filter_log_events", "ThrottlingException", "Rate exceeded")
+    got = []
+    with stubber, pytest.raises(reader.Throttled):
+        for event in reader.events(clients.logs, "/g", 0, None):
+            got.append(event["message"])
+    assert got == ["one"]  # what came before the refusal was already handed on
 
 
 def test_follow_stops_cleanly_on_ctrl_c(project, moto_endpoint, monkeypatch):
@@ -104,3 +150,16 @@ def test_readable_keeps_non_json_and_shows_exceptions():
     assert readable(event).splitlines() == ["1970-01-01T00:00:00 ERROR   r-1 boom", "    Traceback", "      File x"]
     assert readable({"timestamp": 0, "message": "plain text\n"}) == "1970-01-01T00:00:00 plain text"
     assert parse_since("1d") == 86400
+    for bad in ("10", "abc", "-5m", "0m", "99999999999d"):  # the last reaches before 1970
+        with pytest.raises(UsageError):
+            parse_since(bad)
+
+
+def test_readable_takes_any_shape_and_never_sends_terminal_escapes():
+    shapes = json.dumps({"level": {"n": "INFO"}, "message": "m", "requestId": "r-1", "ratio": float("nan"),
+                         "exception": ["Traceback", "  File x"]})
+    shown = readable({"timestamp": 0, "message": shapes})
+    assert shown.splitlines() == ['1970-01-01T00:00:00 {"n": "INFO"} r-1 m  ratio=NaN', "    Traceback", "      File x"]
+    assert readable({"timestamp": 0, "message": "\x1b[31mred\x1b]0;title\x07"}) == (
+        "1970-01-01T00:00:00 \\x1b[31mred\\x1b]0;title\\x07")
+    assert readable({"timestamp": 0, "message": "first\nsecond"}) == "1970-01-01T00:00:00 first\n    second"

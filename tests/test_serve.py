@@ -436,7 +436,8 @@ def test_an_unhandled_error_reaches_the_error_topic_on_the_target(app, moto_endp
     assert "Messages" not in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)
 
 
-def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint):
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])  # Ctrl-C, or a process manager's stop
+def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint, stop):
     import os
     import signal
     import subprocess
@@ -457,7 +458,7 @@ def test_the_serve_command_starts_answers_and_stops_on_ctrl_c(app, moto_endpoint
                    for pid in (task / "children").read_text().split()]
         assert workers and all(_alive(pid) for pid in workers)  # the hello function's warm worker
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(getattr(signal, stop))
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 130 and "Traceback" not in stderr
     assert not any(_alive(pid) for pid in workers)  # stopped with the server
@@ -594,13 +595,13 @@ def test_waiting_for_a_free_worker_does_not_count_against_the_integration_timeou
     served = serve(config, integration_timeout_s=1.5)
     served.api.workers = WorkerPool(max_per_function=1)  # every request queues behind the one before
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(served.keyed("GET", "/hello?sleep=1")[0]))
-               for _ in range(3)]
+    threads = [threading.Thread(target=lambda: answers.append(served.keyed("GET", "/hello?sleep=0.6")[0]))
+               for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert answers == [200, 200, 200]  # the third waited 2 s, then ran 1 s of its 1.5 s: on time
+    assert answers == [200] * 4  # the last waited ~1.8 s (over 1.5 s), then ran 0.6 s of its 1.5 s
     served.api.workers.close()
 
 
@@ -619,6 +620,74 @@ def test_a_client_that_leaves_before_its_answer_costs_no_traceback(tmp_path, ser
     time.sleep(1.5)
     assert served.keyed("GET", "/hello")[0] == 200
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_port_in_use_is_a_usage_error(app, moto_endpoint):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--config", str(app), "--endpoint-url", moto_endpoint,
+                                          "--port", str(port)])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ipv6_loopback_is_served(app, serve, aws_clients):
+    import socket
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    api = LocalApi(app, None, aws_clients, console=Console())
+    try:
+        server = ApiServer(("::1", 0), api, RequestLog(stream=io.StringIO()))
+    except OSError:
+        api.close()
+        pytest.skip("no IPv6 loopback here")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert server.url.startswith("http://[::1]:")
+        reply = _DIRECT.open(urllib.request.Request(server.url + "/hello", headers={"x-api-key": api.api_key}),
+                             timeout=30)
+        assert reply.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_handler_log_lines_of_any_shape_keep_the_answer_and_json_output_stays_json(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "import json\ndef handler(event, context):\n"
+        "    print(json.dumps({'level': {'n': 1}, 'message': 'm', 'exception': ['a', 'b'], 'ratio': float('nan')}))\n"
+        "    print('\\x1b[31mred')\n"
+        "    return {'statusCode': 200, 'body': 'ok'}\n")
+    text = serve(config)
+    assert text.request("GET", "/hello", headers={"x-api-key": text.api.api_key})[0] == 200
+    assert '{"n": 1} m  ratio=NaN' in text.log.getvalue() and "\\x1b[31mred" in text.log.getvalue()
+    as_json = serve(config, json=True)
+    assert as_json.request("GET", "/hello", headers={"x-api-key": as_json.api.api_key})[0] == 200
+    record = json.loads(as_json.log.getvalue().splitlines()[-1], parse_constant=pytest.fail)
+    assert record["logs"][0]["ratio"] == "NaN"
+
+
+def test_a_function_removed_from_the_config_takes_its_workers_with_it(tmp_path, serve):
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    served = serve(config)
+    _, pid = served.keyed("GET", "/hello")
+    assert _alive(pid)
+    text = config.read_text()
+    for table in (r"functions\.hello", r"env\.prod\.functions\.hello"):
+        text = re.sub(rf"\[{table}\]\n(?:[^\[\n].*\n|\n)*", "", text)
+    config.write_text(text)
+    assert served.keyed("GET", "/hello")[0] == 403
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
 
 
 def test_a_fault_in_serve_itself_is_a_502_and_a_traceback_in_the_log(app, serve):

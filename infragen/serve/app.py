@@ -115,6 +115,7 @@ class LocalApi:
         with self._lock:
             if any(_mtime(path) != stamp for path, stamp in self.loaded.stamps.items()):
                 self.loaded = self._load()
+                self.workers.retire(keep=set(self.loaded.functions))  # a function removed: its workers go
             return self.loaded
 
     # -- one request --------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import signal
 import socket
 import sys
 import threading
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from infragen.logs import json_line, safe
 from infragen.serve.app import INTERNAL, PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
 
 
@@ -26,9 +29,10 @@ class ApiServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], api: LocalApi, log):
+        self.api, self.log = api, log  # set first: a bind that fails closes the server at once
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
-        self.api = api
-        self.log = log
 
     def server_close(self) -> None:
         """Close the socket and stop the function workers (none outlives the server)."""
@@ -38,7 +42,7 @@ class ApiServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,7 +101,10 @@ class _Handler(BaseHTTPRequestHandler):
                                                 source_ip=self.client_address[0], port=self.server.server_address[1])
             except Exception:  # a fault of serve itself: the client still gets an answer, the log the why
                 answer = _gateway(INTERNAL, str(uuid.uuid4()), error=traceback.format_exc())
-        self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
+        try:
+            self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
+        except Exception:  # the request log is not worth the answer
+            traceback.print_exc()
         self._send(answer)
 
     def _body(self) -> bytes:
@@ -184,24 +191,22 @@ class RequestLog:
 
 
 def _parsed(line: str):
+    """A JSON line as its value (NaN and Infinity kept as the strings they are: RFC 8259 has no
+    such numbers, and --output json must stay JSON), or the line itself."""
     try:
-        return json.loads(line)
-    except ValueError:
+        return json.loads(line, parse_constant=str)
+    except (ValueError, RecursionError):
         return line
 
 
 def readable(line: str) -> str:
-    """A JSON log line as `time LEVEL message  key=value …` (other lines unchanged)."""
+    """A JSON log line as `time LEVEL message  key=value …`, its exception beneath (other lines
+    as they are); control characters escaped."""
     entry = _parsed(line)
     if not isinstance(entry, dict):
-        return line
-    head = " ".join(str(entry.pop(k)) for k in ("timestamp", "level") if k in entry)
-    message = entry.pop("message", "")
+        return safe(line)
     entry.pop("logger", None)
-    exception = entry.pop("exception", None)
-    rest = "  ".join(f"{k}={v}" for k, v in entry.items())
-    text = f"{head} {message}" + (f"  {rest}" if rest else "")
-    return text + ("".join("\n      " + x for x in exception.splitlines()) if exception else "")
+    return json_line(entry, fields=("timestamp", "level")).replace("\n", "\n  ")
 
 
 def run(config_path: Path, env_name: str | None, host: str, port: int, output: str,
@@ -223,9 +228,18 @@ def run(config_path: Path, env_name: str | None, host: str, port: int, output: s
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                              hint="pick another --port (0: any free port)") from None
         with server:
+            if not ipaddress.ip_address(server.server_address[0]).is_loopback:
+                console.warn(f"{server.url} is reachable from other machines: its handlers run with the "
+                             "target's credentials, and its API key is printed below")
             click.echo(banner(api, server.url, describe_target(clients, api.loaded.cfg)), err=True)
+            for stop in (signal.SIGTERM, signal.SIGHUP):  # a process manager's stop, as Ctrl-C
+                signal.signal(stop, _interrupt)
             server.serve_forever()
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def handler_services(cfg) -> list[str]:

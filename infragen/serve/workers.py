@@ -149,6 +149,7 @@ class WorkerPool:
         self._busy: set[Worker] = set()
         self._changed = threading.Condition()
         self._closed = False
+        self._keep: set[str] | None = None  # the functions whose workers may stay (None: all)
 
     def invoke(self, key: str, fingerprint: str, code: Code, lambda_env: dict[str, str], event: dict,
                context: LambdaContext, limit_s: float) -> tuple[dict | None, bytes]:
@@ -191,7 +192,7 @@ class WorkerPool:
     def _release(self, worker: Worker, keep: bool) -> None:
         with self._changed:
             self._busy.discard(worker)
-            keep = keep and not self._closed
+            keep = keep and not self._closed and (self._keep is None or worker.key in self._keep)
             if keep:
                 self._idle.setdefault(worker.key, []).append(worker)
             self._changed.notify_all()
@@ -200,6 +201,15 @@ class WorkerPool:
 
     def _all(self) -> list[Worker]:
         return [*self._busy, *(w for idle in self._idle.values() for w in idle)]
+
+    def retire(self, keep: set[str]) -> None:
+        """Stop the idle workers of functions not in `keep` (removed from the config); busy ones
+        stop when their invocation ends."""
+        with self._changed:
+            self._keep = set(keep)
+            gone = [w for key in list(self._idle) if key not in keep for w in self._idle.pop(key)]
+        for worker in gone:
+            worker.stop()
 
     def pids(self) -> list[int]:
         with self._changed:
