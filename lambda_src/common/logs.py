@@ -82,7 +82,9 @@ def get_logger() -> logging.Logger:
         logger.propagate = False
         for name in _QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-    logger.setLevel(settings.log_level())
+    level = settings.log_level()
+    if logger.level != level:  # setLevel clears every logger's cache
+        logger.setLevel(level)
     return logger
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from typing import Any
@@ -63,6 +64,7 @@ _SECRET_VALUES = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # the same few field names, line after line
 def is_sensitive(key: str) -> bool:
     """Whether a header or field named `key` could carry credentials."""
     folded = _SEPARATORS.sub("", key.lower())
