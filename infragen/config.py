@@ -367,21 +367,21 @@ def _access(value: list) -> str | None:
 
 
 def _arn_breadth(resource: str) -> str | None:
-    """Why an ARN is as broad as '*' for its service, or None: any account, or a resource part that
-    is a resource type's literal start followed by wildcards only ("table/*", "function:*", an S3
-    "*" or "*/*"), the type's formats taken from the Service Authorization Reference."""
-    from infragen.iam_catalog import resource_prefixes
+    """Why an ARN is as broad as '*' for its service, or None: a wildcard in the account, or a
+    resource part that matches every resource of a kind (the kinds' ARN formats from the Service
+    Authorization Reference, each name filled in two unrelated ways: a pattern matching both
+    stands for all of them, as `*`, `t*`, `table/*/index/*` or an S3 `*/*` do)."""
+    from infragen.iam_catalog import resource_formats
 
     parts = re.sub(r"\$\{[^}]*\}", "x", resource).split(":", 5)  # ${AWS::Region} holds colons
     if len(parts) < 6:
         return f"ARNs of the form arn:partition:service:region:account:resource ({resource!r})"
-    if parts[4] == "*":
-        return f"the exact resources: {resource!r} names every account's"
-    name = parts[5]
-    for prefix in resource_prefixes(parts[2]):
-        rest = name[len(prefix):]
-        if name.startswith(prefix) and "*" in rest and not rest.strip("*?/:"):
-            return (f"the exact resources: {resource!r} names every {parts[2]} resource of its kind, "
+    if "*" in parts[4] or "?" in parts[4]:
+        return f"the exact resources: {resource!r} names other accounts'"
+    pattern = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in parts[5]))
+    for kind in resource_formats(parts[2]):
+        if all(pattern.fullmatch(re.sub(r"\$\{[^}]*\}", name, kind)) for name in ("q0Zx7", "Wk3-p_9")):
+            return (f"the exact resources: {resource!r} names every {parts[2]} resource of a kind, "
                     "as broad as '*' (name them, e.g. a bucket, a table, a parameter path)")
     return None
 

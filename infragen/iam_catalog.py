@@ -112,18 +112,18 @@ def lookup(action: str) -> ActionInfo | None:
     return ActionInfo(service=service.lower(), name=spelled, resource_types=types)
 
 
-def resource_prefixes(service: str) -> frozenset[str]:
-    """The literal starts of the resource part of `service`'s own ARN formats, before their first
-    name: "table/" for DynamoDB tables, "function:" for Lambda functions, "" for S3 buckets."""
+def resource_formats(service: str) -> frozenset[str]:
+    """The resource parts of `service`'s own ARN formats: "table/${TableName}/index/${IndexName}",
+    "function:${FunctionName}", "${BucketName}/${ObjectName}"."""
     entry = _database().get(service.lower())
     if not isinstance(entry, dict):
         return frozenset()
-    prefixes = set()
+    formats = set()
     for resource in entry.get("resources", {}).values():
         parts = str(resource.get("arn", "")).split(":", 5)
         if len(parts) == 6 and parts[2] == service.lower():
-            prefixes.add(parts[5].split("${", 1)[0])
-    return frozenset(prefixes)
+            formats.add(parts[5])
+    return frozenset(formats)
 
 
 def actions_taking(service: str, resource_type: str) -> tuple[str, ...]:

@@ -25,7 +25,8 @@ from infragen.cli import cli
 from infragen.config import load_config
 from infragen.console import Console
 from infragen.serve.app import LocalApi, deployed_api_key
-from infragen.serve.server import ApiServer, RequestLog, handler_services, share_sdk_models
+from infragen.serve.sdk import handler_services, share_sdk_models
+from infragen.serve.server import ApiServer, RequestLog
 from tests.wheels import write_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -690,6 +691,37 @@ def test_a_function_removed_from_the_config_takes_its_workers_with_it(tmp_path, 
     assert not _alive(pid)
 
 
+def test_a_request_line_split_by_tabs_is_answered(app, serve):
+    import socket
+
+    served = serve(app)
+    with socket.create_connection(served.server.server_address[:2]) as client:
+        client.sendall(f"GET\t/hello\tHTTP/1.1\r\nHost: x\r\nx-api-key: {served.api.api_key}\r\n"
+                       "Connection: close\r\n\r\n".encode())
+        reply = b""
+        while chunk := client.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200 ")
+
+
+def test_what_clients_send_and_handlers_raise_reaches_the_log_escaped(tmp_path, serve):
+    import socket
+
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+        "def handler(event, context):\n    raise ValueError('\\x1b]0;pwned\\x07\\x1b[2J')\n")
+    for as_json in (False, True):
+        served = serve(config, json=as_json)
+        assert served.keyed("GET", "/hello")[0] == 502
+        with socket.create_connection(served.server.server_address[:2]) as client:
+            client.sendall(b"G\x1b[31mET /\x1b]0;t\x07x\x9b2J HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            while client.recv(65536):
+                pass
+        log = served.log.getvalue()
+        assert not any(c in log for c in "\x1b\x07\x9b"), log
+        assert ("\\x1b]0;pwned" in log) if not as_json else ("\\u001b]0;pwned" in log)
+
+
 def test_a_fault_in_serve_itself_is_a_502_and_a_traceback_in_the_log(app, serve):
     served = serve(app)
     served.api.handle = lambda *args, **kwargs: 1 / 0
@@ -776,3 +808,24 @@ def test_requirements_added_or_changed_while_serving_are_installed_for_the_next_
     assert served.request("GET", "/hello", headers={"x-api-key": served.api.api_key})[::2] == (200, b"1.0")
     pinned.write_text("tinyfmt==1.1\n")
     assert served.request("GET", "/hello", headers={"x-api-key": served.api.api_key})[::2] == (200, b"1.1")
+
+
+def test_stop_signals_end_serving_once_and_their_handlers_come_back():
+    import os
+    import signal
+
+    from infragen.serve.server import STOP_SIGNALS, stopped_by_signals
+
+    before = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
+    with pytest.raises(KeyboardInterrupt):
+        with stopped_by_signals():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # interrupted at once
+    with stopped_by_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            os.kill(os.getpid(), signal.SIGTERM)  # during the cleanup: ignored
+            time.sleep(0.05)
+    assert {stop: signal.getsignal(stop) for stop in STOP_SIGNALS} == before

@@ -33,6 +33,11 @@ def test_alarms_are_independent():
     other = ErrorAlarm({**ALARM.properties, "AlarmName": "app-other-errors"}, ALARM.topics)
     states = AlarmStates()
     assert (states.count_error(ALARM, 0), states.count_error(other, 1)) == (1, 1)
+    slow = ErrorAlarm({**ALARM.properties, "AlarmName": "app-slow-errors", "Period": 300, "Threshold": 2},
+                      ALARM.topics)
+    assert states.count_error(slow, 10) is None
+    states.count_error(ALARM, 200)  # another alarm's later period does not reset this one's count
+    assert states.count_error(slow, 250) == 2
 
 
 def test_each_function_s_errors_alarm_is_read_from_the_template():

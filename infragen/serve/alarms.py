@@ -61,7 +61,7 @@ class AlarmStates:
         period = int(now // period_s)
         with self._lock:
             key = (alarm.name, period)
-            self._errors = {k: v for k, v in self._errors.items() if k[1] >= period - 1}
+            self._errors = {k: v for k, v in self._errors.items() if k[0] != alarm.name or k[1] >= period - 1}
             self._errors[key] = self._errors.get(key, 0) + 1
             errors = self._errors[key]
             if errors < float(alarm.properties.get("Threshold", 1)):

@@ -25,8 +25,10 @@ from infragen.serve.routing import Endpoint, RouteTable, is_binary, media_type, 
 from infragen.serve.workers import WorkerPool, code_fingerprint
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway REST: 10 MB request payload
+EVENT_ENVELOPE = 512 * 1024  # more than an event's fields besides its body: smaller bodies are not measured
 INTEGRATION_TIMEOUT_S = 29.0  # API Gateway REST: default (and usual maximum) integration timeout
 TOO_LARGE = Rejection(413, "Request Too Long", "RequestTooLargeException")
+BAD_REQUEST = Rejection(400, "Bad Request", "BadRequestException")
 BAD_BODY = Rejection(400, "Invalid request body", "BadRequestException")
 INTERNAL = Rejection(502, "Internal server error", "InternalServerErrorException")
 TIMED_OUT = Rejection(504, "Endpoint request timed out", "IntegrationTimeoutException")
@@ -74,6 +76,7 @@ class LocalApi:
         self.console = console
         self.integration_timeout_s = integration_timeout_s
         self._lock = threading.Lock()
+        self._preparing: dict[str, threading.Lock] = {}  # per function: its code checked by one request at a time
         self._resolve = None
         self.workers = WorkerPool()
         self.alarm_states = AlarmStates()
@@ -127,15 +130,15 @@ class LocalApi:
         request_id = str(uuid.uuid4())
         raw_path = path  # as sent, percent-encoding kept: what a SigV4 signature covers
         if len(body) > PAYLOAD_LIMIT:
-            return _gateway(TOO_LARGE, request_id)
+            return gateway_answer(TOO_LARGE, request_id)
         try:
             loaded = self.current()
         except InfragenError as exc:
-            return _gateway(INTERNAL, request_id, error=f"infragen.toml: {exc}")
+            return gateway_answer(INTERNAL, request_id, error=f"infragen.toml: {exc}")
         path = unquote(path)  # API Gateway matches, and hands over, the decoded path
         match = loaded.table.match(method, path)
         if match is None:  # API Gateway: an undefined resource or method is "Missing Authentication Token"
-            return _gateway(NO_ROUTE, request_id)
+            return gateway_answer(NO_ROUTE, request_id)
         endpoint = match.endpoint
         identity = {}
         if endpoint.authorization == "AWS_IAM":
@@ -143,18 +146,18 @@ class LocalApi:
                          else Rejection(403, "The security token included in the request is invalid.",
                                         "UnrecognizedClientException"))
             if rejection:
-                return _gateway(rejection, request_id)
+                return gateway_answer(rejection, request_id)
             identity = {"accessKey": self.signer.access_key, "accountId": self.signer.account_id,
                         "caller": self.signer.access_key,
                         "userArn": f"arn:aws:iam::{self.signer.account_id}:user/local",
                         "user": self.signer.access_key}
         if endpoint.api_key_required:
             if rejection := check_api_key(headers, self.api_key):
-                return _gateway(rejection, request_id)
+                return gateway_answer(rejection, request_id)
             identity["apiKey"] = self.api_key
             identity["apiKeyId"] = "local"
         if endpoint.body_schema is not None and (rejection := _invalid_body(endpoint, headers, body)):
-            return _gateway(rejection, request_id)
+            return gateway_answer(rejection, request_id)
         return self._integrate(loaded, match, method, path, query, headers, body, source_ip, port, identity,
                                request_id)
 
@@ -172,28 +175,28 @@ class LocalApi:
                               query=_query_values(query), body=body if body else None, binary=binary,
                               region=self.clients.target.region, request_id=request_id,
                               source_ip=source_ip, identity=identity)
-        if len(event["body"] or "") > LAMBDA_REQUEST_LIMIT - 512 * 1024 and event_size(event) > LAMBDA_REQUEST_LIMIT:
-            return _gateway(TOO_LARGE, request_id, function=fn.name,  # Lambda refuses the invocation
+        if len(event["body"] or "") > LAMBDA_REQUEST_LIMIT - EVENT_ENVELOPE and event_size(event) > LAMBDA_REQUEST_LIMIT:
+            return gateway_answer(TOO_LARGE, request_id, function=fn.name,  # Lambda refuses the invocation
                             error=f"the event is {event_size(event):,} bytes; Lambda accepts "
                                   f"{LAMBDA_REQUEST_LIMIT:,} (RequestEntityTooLargeException)")
         try:
             result = self._run(loaded, endpoint.function_logical_id, fn, event)
         except InfragenError as exc:  # e.g. the handler module was deleted
-            return _gateway(INTERNAL, request_id, function=fn.name, error=str(exc))
+            return gateway_answer(INTERNAL, request_id, function=fn.name, error=str(exc))
         if result.error_type == CALLER_TIMEOUT:
-            return _gateway(TIMED_OUT, request_id, function=fn.name, logs=result.logs,
+            return gateway_answer(TIMED_OUT, request_id, function=fn.name, logs=result.logs,
                             error=f"integration timeout ({self.integration_timeout_s:g} s)")
         if not result.ok:  # API Gateway: a function error is a malformed proxy response → 502
             error = result.error_traceback or f"{result.error_type}: {result.error_message}"
             alarmed = self._count_error(loaded, endpoint.function_logical_id, fn)
-            return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
+            return gateway_answer(INTERNAL, request_id, function=fn.name, logs=result.logs,
                             error=error.rstrip("\n") + (f"\n{alarmed}" if alarmed else ""))
         accepted = (header(headers, "accept") or "").split(",")[0]
         try:
             status, response_headers, response_body = proxy_response(
                 result.response, binary_reply=is_binary(accepted, loaded.table.binary_media_types))
         except MalformedResponse as exc:
-            return _gateway(INTERNAL, request_id, function=fn.name, logs=result.logs,
+            return gateway_answer(INTERNAL, request_id, function=fn.name, logs=result.logs,
                             error=f"Malformed Lambda proxy response: {exc}")
         return Answer(status, response_headers + _gateway_headers(request_id, trace), response_body,
                       request_id, function=fn.name, logs=result.logs)
@@ -209,10 +212,11 @@ class LocalApi:
         folders, requirements = loaded.sources.get(logical_id) or loaded.sources.setdefault(logical_id, (
             [self.root / fn.source, *(self.root / d for d in loaded.cfg.shared_packages)],
             self.root / fn.source / REQUIREMENTS_FILE))
-        current = (code_fingerprint(folders), local_dependencies(self.root, fn) if requirements.is_file() else None)
-        prepared = loaded.prepared.get(logical_id)
-        if prepared is None or prepared[0] != current:
-            prepared = loaded.prepared[logical_id] = (current, *self._prepare(loaded, logical_id, fn, *current))
+        with self._preparing.setdefault(logical_id, threading.Lock()):  # one pip install, not one per request
+            current = (code_fingerprint(folders), local_dependencies(self.root, fn) if requirements.is_file() else None)
+            prepared = loaded.prepared.get(logical_id)
+            if prepared is None or prepared[0] != current:
+                prepared = loaded.prepared[logical_id] = (current, *self._prepare(loaded, logical_id, fn, *current))
         _, code, lambda_env, fingerprint = prepared
         context = LambdaContext(function_name=lambda_env["AWS_LAMBDA_FUNCTION_NAME"], memory_mb=fn.memory,
                                 timeout_s=fn.timeout, region=lambda_env["AWS_REGION"])
@@ -287,7 +291,7 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not JSON")
 
 
-def _gateway(rejection: Rejection, request_id: str, *, function: str | None = None, logs: str = "",
+def gateway_answer(rejection: Rejection, request_id: str, *, function: str | None = None, logs: str = "",
              error: str | None = None) -> Answer:
     """A gateway response as API Gateway sends it: JSON {"message": …} and x-amzn-ErrorType."""
     body = json.dumps({"message": rejection.message}).encode()

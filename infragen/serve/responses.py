@@ -10,11 +10,6 @@ import base64
 import binascii
 import re
 
-# Lambda's synchronous invocation payload limits (request 6 MiB, response 6 MiB + 100 bytes: the
-# limits AWS enforces, as measured by Zac Charles, "Deep Dive: Lambda's Request Payload Size Limit")
-LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
-LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024 + 100
-
 # Headers API Gateway answers with itself: a function's own value reaches the client renamed
 # x-amzn-Remapped-<name> (the message framing and connection headers among those the REST notes
 # list as remapped, and WWW-Authenticate, Server, Date, Authorization as clients see them remapped).

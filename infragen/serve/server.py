@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import signal
@@ -17,7 +18,8 @@ from pathlib import Path
 import click
 
 from infragen.logs import json_line, safe
-from infragen.serve.app import INTERNAL, PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, _gateway
+from infragen.serve.app import BAD_REQUEST, INTERNAL, PAYLOAD_LIMIT, TOO_LARGE, Answer, LocalApi, gateway_answer
+from infragen.serve.sdk import handler_services, share_sdk_models
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body is read (and dropped) up to this, then the connection closes
@@ -75,36 +77,40 @@ class _Handler(BaseHTTPRequestHandler):
         from infragen.serve.auth import Rejection
 
         self.close_connection = True
-        answer = _gateway(Rejection(code, message or self.responses.get(code, ("Error",))[0],
-                                    "BadRequestException"), str(uuid.uuid4()))
-        self.server.log(self.command or "-", (getattr(self, "path", None) or "-").partition("?")[0], answer, 0.0)
+        answer = gateway_answer(Rejection(code, message or self.responses.get(code, ("Error",))[0],
+                                          "BadRequestException"), str(uuid.uuid4()))
+        self._log(self.command or "-", (getattr(self, "path", None) or "-").partition("?")[0], answer, 0.0)
         self._send(answer)
+
+    def _log(self, method: str, path: str, answer: Answer, latency_ms: float) -> None:
+        try:
+            self.server.log(method, path, answer, latency_ms)
+        except Exception:  # the request log is not worth the answer
+            traceback.print_exc()
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        target = self.requestline.split(" ")[1]  # as sent: http.server folds a leading // into /
-        path, _, query = (target if target.startswith("/") else self.path).partition("?")
-        headers: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
-            headers.setdefault(name, []).append(value)
+        words = self.requestline.split()  # the target as sent: http.server folds a leading // into /
+        target = words[1] if len(words) > 1 and words[1].startswith("/") else self.path
+        path, _, query = target.partition("?")
         try:
             body = self._body()
         except _TooLarge:  # refused before the integration, as API Gateway does above 10 MB
-            body, answer = None, _gateway(TOO_LARGE, str(uuid.uuid4()))
+            body, answer = None, gateway_answer(TOO_LARGE, str(uuid.uuid4()))
         except (ValueError, OSError):
-            body, answer = None, _gateway(_bad_request(), str(uuid.uuid4()))
+            body, answer = None, gateway_answer(BAD_REQUEST, str(uuid.uuid4()))
         if body is None:
             self.close_connection = True  # what is left of the body is not read
         else:
             try:
+                headers: dict[str, list[str]] = {}
+                for name, value in self.headers.items():
+                    headers.setdefault(name, []).append(value)
                 answer = self.server.api.handle(self.command, path, query, headers, body,
                                                 source_ip=self.client_address[0], port=self.server.server_address[1])
             except Exception:  # a fault of serve itself: the client still gets an answer, the log the why
-                answer = _gateway(INTERNAL, str(uuid.uuid4()), error=traceback.format_exc())
-        try:
-            self.server.log(self.command, path, answer, (time.perf_counter() - started) * 1000)
-        except Exception:  # the request log is not worth the answer
-            traceback.print_exc()
+                answer = gateway_answer(INTERNAL, str(uuid.uuid4()), error=traceback.format_exc())
+        self._log(self.command, path, answer, (time.perf_counter() - started) * 1000)
         self._send(answer)
 
     def _body(self) -> bytes:
@@ -156,12 +162,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _bad_request():
-    from infragen.serve.auth import Rejection
-
-    return Rejection(400, "Bad Request", "BadRequestException")
-
-
 class RequestLog:
     """One line per request (method, path, status, latency, function, request id), the handler's
     JSON log lines readably beneath it; with `as_json`, one JSON object per request instead."""
@@ -173,19 +173,19 @@ class RequestLog:
 
     def __call__(self, method: str, path: str, answer: Answer, latency_ms: float) -> None:
         lines = [line for line in answer.logs.splitlines() if line.strip()]
-        if self.as_json:
+        if self.as_json:  # ASCII only: no control character (C1 included) reaches a terminal raw
             record = {"method": method, "path": path, "status": answer.status,
                       "latencyMs": round(latency_ms, 2), "function": answer.function,
                       "requestId": answer.request_id, "logs": [_parsed(line) for line in lines]}
             if answer.error:
                 record["error"] = answer.error
-            text = json.dumps(record, ensure_ascii=False)
-        else:
-            text = (f"{method} {path} {answer.status} {latency_ms:.1f} ms "
-                    f"{answer.function or '-'} {answer.request_id}")
+            text = json.dumps(record)
+        else:  # what the client sent (method, path) and what the handler raised are escaped too
+            text = safe(f"{method} {path} {answer.status} {latency_ms:.1f} ms "
+                        f"{answer.function or '-'} {answer.request_id}")
             text += "".join("\n    " + readable(line) for line in lines)
             if answer.error:
-                text += "".join("\n  ! " + line for line in answer.error.rstrip().splitlines())
+                text += "".join("\n  ! " + safe(line) for line in answer.error.rstrip().splitlines())
         with self._lock:
             click.echo(text, file=self.stream or sys.stdout)
 
@@ -227,53 +227,36 @@ def run(config_path: Path, env_name: str | None, host: str, port: int, output: s
 
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                              hint="pick another --port (0: any free port)") from None
-        with server:
+        with stopped_by_signals(), server:  # the server closes (workers stopped) before the handlers are back
             if not ipaddress.ip_address(server.server_address[0]).is_loopback:
                 console.warn(f"{server.url} is reachable from other machines: its handlers run with the "
                              "target's credentials, and its API key is printed below")
             click.echo(banner(api, server.url, describe_target(clients, api.loaded.cfg)), err=True)
-            for stop in (signal.SIGTERM, signal.SIGHUP):  # a process manager's stop, as Ctrl-C
-                signal.signal(stop, _interrupt)
             server.serve_forever()
     return 0
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, a process manager's stop
 
 
-def handler_services(cfg) -> list[str]:
-    """The services the functions' roles let their code call (IAM prefixes, which are also the SDK's
-    names for these): the error topic's SNS for every function, SSM for parameters, DynamoDB for
-    tables, and each `access` grant's services."""
-    services = {"sns"}
-    for fn in cfg.functions:
-        services.update(["ssm"] if fn.parameters else [])
-        services.update(["dynamodb"] if fn.table_names else [])
-        services.update(action.partition(":")[0] for grant in fn.access for action in grant.actions)
-    return sorted(services)
+@contextlib.contextmanager
+def stopped_by_signals():
+    """Each stop signal ends the block as Ctrl-C does (KeyboardInterrupt); once one came, the
+    others are ignored until the block's cleanup is done, then the previous handlers are back."""
+    previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
 
+    def interrupt(signum, frame):
+        for stop in STOP_SIGNALS:
+            signal.signal(stop, signal.SIG_IGN)
+        raise KeyboardInterrupt
 
-def share_sdk_models(clients, services) -> None:
-    """Give handlers, which fork from this process, SDK data already parsed: boto3's default session
-    shares the target session's data loader (endpoints, partitions, the models serve itself loaded)
-    and the models of `services` are loaded into it. Models only: no credentials, region or endpoint
-    are resolved here; each handler's environment decides those."""
-    import boto3
-    import botocore.session
-
-    loader = clients.session._session.get_component("data_loader")
-    core = botocore.session.get_session()
-    core.register_component("data_loader", loader)
-    boto3.setup_default_session(botocore_session=core)
-    for service in services:
-        for kind in ("service-2", "endpoint-rule-set-1"):
-            try:
-                loader.load_service_model(service, kind)
-            except Exception:  # an IAM prefix the SDK names otherwise (or lacks): nothing to load
-                pass
-    for data in ("endpoints", "partitions", "sdk-default-configuration"):
-        loader.load_data(data)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, interrupt)
+    try:
+        yield
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 def banner(api: LocalApi, url: str, target: str) -> str:

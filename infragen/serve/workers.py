@@ -233,6 +233,8 @@ def _worker_main(conn, logs: int, inherited: list[int], code: Code, lambda_env: 
     """In the forked worker: import the handler once, then answer invocations until the pipe closes."""
     try:
         os.setpgid(0, 0)  # its own process group, so a timeout also stops what the handler started
+        for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # not serve's stop handlers
+            signal.signal(stop, signal.SIG_DFL)
         for fd in inherited:  # other workers' pipes: the server's end must be the only other holder
             with contextlib.suppress(OSError):
                 os.close(fd)
