@@ -47,6 +47,13 @@ def copy_app(source: Path, tmp_path: Path, *, drop: tuple[str, ...] = ()) -> Pat
     return config
 
 
+def with_hello_handler(tmp_path: Path, source: str) -> Path:
+    """The example app in `tmp_path`, its hello handler replaced by `source`; the config path."""
+    config = copy_app(ROOT, tmp_path)
+    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(source)
+    return config
+
+
 class Served:
     """A running server plus what its request log printed."""
 
@@ -116,8 +123,7 @@ def test_example_app_routes_answer_with_a_full_proxy_event_behind_the_api_key(ap
 
 
 def test_the_event_is_what_api_gateway_sends(tmp_path, serve):
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+    config = with_hello_handler(tmp_path, 
         "import json\n"
         "def handler(event, context):\n"
         "    return {'statusCode': 200, 'body': json.dumps(event),\n"
@@ -261,8 +267,7 @@ def test_body_models_take_json_as_rfc_8259_has_it(app, serve):
 
 
 def test_integration_timeout_is_504(tmp_path, serve):
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+    config = with_hello_handler(tmp_path, 
         "import time\ndef handler(event, context):\n    time.sleep(30)\n")
     served = serve(config, integration_timeout_s=0.5)
     started = time.monotonic()
@@ -381,8 +386,7 @@ def test_a_secret_set_with_the_cli_is_read_by_the_served_handler(app, moto_endpo
 def test_handlers_get_parsed_sdk_models_but_resolve_their_own_credentials(tmp_path, serve, monkeypatch):
     import boto3
 
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+    config = with_hello_handler(tmp_path, 
         "import boto3\n\n"
         "def handler(event, context):\n"
         "    boto3.client('ssm')\n"
@@ -553,8 +557,7 @@ PID_HANDLER = (
 
 
 def test_a_timeout_or_a_dead_worker_is_replaced_and_the_next_request_works(tmp_path, serve):
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    config = with_hello_handler(tmp_path, PID_HANDLER)
     served = serve(config, integration_timeout_s=1.0)
     status, first = served.keyed("GET", "/hello")
     assert status == 200 and served.keyed("GET", "/hello") == (200, first)  # the same warm worker
@@ -570,8 +573,7 @@ def test_a_timeout_or_a_dead_worker_is_replaced_and_the_next_request_works(tmp_p
 
 
 def test_concurrent_requests_to_one_function_run_on_separate_workers(tmp_path, serve):
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    config = with_hello_handler(tmp_path, PID_HANDLER)
     served = serve(config)
     answers = []
     threads = [threading.Thread(target=lambda: answers.append(served.keyed("GET", "/hello?sleep=1")))
@@ -591,8 +593,7 @@ def test_concurrent_requests_to_one_function_run_on_separate_workers(tmp_path, s
 def test_waiting_for_a_free_worker_does_not_count_against_the_integration_timeout(tmp_path, serve):
     from infragen.serve.workers import WorkerPool
 
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    config = with_hello_handler(tmp_path, PID_HANDLER)
     served = serve(config, integration_timeout_s=1.5)
     served.api.workers = WorkerPool(max_per_function=1)  # every request queues behind the one before
     answers = []
@@ -609,8 +610,7 @@ def test_waiting_for_a_free_worker_does_not_count_against_the_integration_timeou
 def test_a_client_that_leaves_before_its_answer_costs_no_traceback(tmp_path, serve, capfd):
     import socket
 
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    config = with_hello_handler(tmp_path, PID_HANDLER)
     served = serve(config)
     host, port = served.server.server_address[:2]
     for _ in range(3):
@@ -659,8 +659,7 @@ def test_ipv6_loopback_is_served(app, serve, aws_clients):
 
 
 def test_handler_log_lines_of_any_shape_keep_the_answer_and_json_output_stays_json(tmp_path, serve):
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+    config = with_hello_handler(tmp_path, 
         "import json\ndef handler(event, context):\n"
         "    print(json.dumps({'level': {'n': 1}, 'message': 'm', 'exception': ['a', 'b'], 'ratio': float('nan')}))\n"
         "    print('\\x1b[31mred')\n"
@@ -675,8 +674,7 @@ def test_handler_log_lines_of_any_shape_keep_the_answer_and_json_output_stays_js
 
 
 def test_a_function_removed_from_the_config_takes_its_workers_with_it(tmp_path, serve):
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(PID_HANDLER)
+    config = with_hello_handler(tmp_path, PID_HANDLER)
     served = serve(config)
     _, pid = served.keyed("GET", "/hello")
     assert _alive(pid)
@@ -707,8 +705,7 @@ def test_a_request_line_split_by_tabs_is_answered(app, serve):
 def test_what_clients_send_and_handlers_raise_reaches_the_log_escaped(tmp_path, serve):
     import socket
 
-    config = copy_app(ROOT, tmp_path)
-    (tmp_path / "lambda_src" / "hello" / "handler.py").write_text(
+    config = with_hello_handler(tmp_path, 
         "def handler(event, context):\n    raise ValueError('\\x1b]0;pwned\\x07\\x1b[2J')\n")
     for as_json in (False, True):
         served = serve(config, json=as_json)
