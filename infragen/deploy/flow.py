@@ -11,12 +11,13 @@ from botocore.exceptions import ClientError
 from infragen.console import Console
 from infragen.deploy import changeset, review, stacks
 from infragen.deploy.aws_errors import aws_errors, code, message
+from infragen.deploy.index_changes import index_change_problems
 from infragen.deploy.polling import Timing
 from infragen.deploy.preflight import delete_and_wait, prepare_stack
 from infragen.deploy.stack_status import State
 from infragen.deploy.table import table
 from infragen.deploy.watch import EventFeed, watch
-from infragen.errors import AwsError, DeployFailed, Interrupted
+from infragen.errors import AwsError, DeployFailed, Interrupted, UsageError
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ def deploy_template(
     if deployed and _unchanged(deployed, old_template, request):
         _say_no_changes(console, deployed)
         return _outcome(cfn, deployed, changed=False)
+    if problems := index_change_problems(old_template, new_template):  # before any upload or change set
+        raise UsageError(f"Stack {name} cannot be updated in one deploy: " + "; ".join(problems),
+                         hint="nothing was deployed")
 
     if prepare is not None:
         request = prepare(request)
@@ -199,6 +203,8 @@ def diff_template(
                          f"from the deployed stack; a deploy applies them with a direct update.")
         else:
             changeset.discard(cfn, change_set)
+    for problem in index_change_problems(old_template, new_template):  # `deploy` would refuse these
+        console.warn(problem)
     return _show_review(changes, old_template, new_template, deployed, request, console)
 
 
