@@ -58,12 +58,12 @@ BUILDER_LIBRARIES = ("troposphere", "awacs")  # what the builders' output also d
 
 @functools.cache
 def _code_digest() -> str:
-    """sha256 over infragen's own source files and the builder libraries' versions: a cached
+    """sha256 over infragen's own source files and the installed builder libraries: a cached
     template never outlives the code that built it."""
-    from importlib import metadata
+    from infragen.installed import package_stamp
 
     package = Path(__file__).resolve().parent
-    digest = hashlib.sha256(" ".join(f"{name}=={metadata.version(name)}" for name in BUILDER_LIBRARIES).encode())
+    digest = hashlib.sha256(" ".join(package_stamp(name) for name in BUILDER_LIBRARIES).encode())
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

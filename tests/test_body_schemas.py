@@ -14,10 +14,20 @@ VALID = {"type": "object", "required": ["data"], "properties": {"data": {"type":
 
 
 def without_jsonschema(monkeypatch):
-    """Any import of jsonschema from here on fails: a call that still succeeds did not need it."""
+    """Any import of jsonschema from here on fails: a call that still succeeds did not need it
+    (it stays installed, so what only looks for it still finds it)."""
+    import builtins
+
     for name in [n for n in sys.modules if n == "jsonschema" or n.startswith("jsonschema.")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    real_import = builtins.__import__
+
+    def refusing(name, *args, **kwargs):
+        if name == "jsonschema" or name.startswith("jsonschema."):
+            raise ImportError(f"{name} may not be imported here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", refusing)
 
 
 def test_a_valid_schema_is_remembered_and_not_checked_again(tmp_path, monkeypatch):

@@ -82,16 +82,14 @@ def test_a_cached_template_is_reused_only_for_the_same_config_and_code(tmp_path,
 
 
 def test_a_cached_template_is_not_reused_with_another_troposphere_or_awacs(tmp_path, monkeypatch):
-    from importlib import metadata
-
-    from infragen import render
+    from infragen import installed, render
     from infragen.config import load_config
 
     cfg = load_config(Path(__file__).resolve().parents[1] / "infragen.toml").env("dev")
     render.stack_template(cfg, tmp_path)
-    installed = metadata.version
-    for library in render.BUILDER_LIBRARIES:
-        monkeypatch.setattr(metadata, "version", lambda name: "0.0" if name == library else installed(name))
+    stamp = installed.package_stamp
+    for library in render.BUILDER_LIBRARIES:  # reinstalled, another version: another stamp
+        monkeypatch.setattr(installed, "package_stamp", lambda name: "new" if name == library else stamp(name))
         render._code_digest.cache_clear()
         monkeypatch.setattr("infragen.stack.main.build_stack", lambda *a: pytest.fail("built again"))
         with pytest.raises(pytest.fail.Exception, match="built again"):
