@@ -96,15 +96,12 @@ def test_cache_hit_runs_no_pip_and_takes_milliseconds(tmp_path, pip, pip_calls):
     first = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "deps", pip=pip)
     assert len(pip_calls) == 1
 
-    started = time.perf_counter()
     again = install_for_lambda(reqs, runtime="python3.12", architecture="arm64", cache_dir=tmp_path / "deps",
                                pip=PipSettings.from_environment(pip.env))
-    elapsed = time.perf_counter() - started
 
-    assert len(pip_calls) == 1
+    assert len(pip_calls) == 1  # its speed is bench/bench_deps.py's to measure
     assert not again.pip_ran
     assert contents(again.entries) == contents(first.entries)
-    assert elapsed < 0.05, f"cache hit took {elapsed * 1000:.1f} ms"
 
 
 def test_changed_requirements_install_again(tmp_path, pip, pip_calls):
