@@ -372,15 +372,15 @@ def _arn_breadth(resource: str) -> str | None:
     Authorization Reference, each name filled in two unrelated ways: a pattern matching both
     stands for all of them, as `*`, `t*`, `table/*/index/*` or an S3 `*/*` do)."""
     from infragen.iam_catalog import resource_formats
+    from infragen.policy_model import matches
 
     parts = re.sub(r"\$\{[^}]*\}", "x", resource).split(":", 5)  # ${AWS::Region} holds colons
     if len(parts) < 6:
         return f"ARNs of the form arn:partition:service:region:account:resource ({resource!r})"
     if "*" in parts[4] or "?" in parts[4]:
         return f"the exact resources: {resource!r} names other accounts'"
-    pattern = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in parts[5]))
     for kind in resource_formats(parts[2]):
-        if all(pattern.fullmatch(re.sub(r"\$\{[^}]*\}", name, kind)) for name in ("q0Zx7", "Wk3-p_9")):
+        if all(matches(re.sub(r"\$\{[^}]*\}", name, kind), parts[5]) for name in ("q0Zx7", "Wk3-p_9")):
             return (f"the exact resources: {resource!r} names every {parts[2]} resource of a kind, "
                     "as broad as '*' (name them, e.g. a bucket, a table, a parameter path)")
     return None

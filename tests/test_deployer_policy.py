@@ -11,7 +11,6 @@ in RESOURCE_ACTIONS, and the policy must allow those actions.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from infragen.audit import mapping
 from infragen.cli import cli
 from infragen.config import load_config
 from infragen.deployer_policy import ACTION_CONTEXT, RESOURCE_ACTIONS, deployer_policy, document, role_template
+from infragen.policy_model import matches
 from infragen.render import bootstrap_template, stack_template
 from tests.test_deploy_integration import api_log, project, run_cli  # noqa: F401 (fixtures)
 
@@ -41,12 +41,6 @@ def dev_policy(config) -> dict:
     return document(deployer_policy(config.env("dev"), ACCOUNT, sibling_stacks=("infragen-prod",)))
 
 
-def _match(pattern: str, value: str, *, case: bool) -> bool:
-    """IAM wildcard matching: `*` any run of characters, `?` one; actions are case-insensitive."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case else re.IGNORECASE) is not None
-
-
 def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -57,9 +51,9 @@ def allows(policy: dict, action: str, resource: str | None = None, context: dict
     for statement in policy["Statement"]:
         if statement["Effect"] != "Allow":
             continue
-        if not any(_match(p, action, case=False) for p in _listed(statement["Action"])):
+        if not any(matches(action, p, case_insensitive=True) for p in _listed(statement["Action"])):
             continue
-        if resource is not None and not any(_match(p, resource, case=True) for p in _listed(statement["Resource"])):
+        if resource is not None and not any(matches(resource, p) for p in _listed(statement["Resource"])):
             continue
         if _holds(statement.get("Condition", {}), context or {}):
             return True
@@ -77,7 +71,7 @@ def _holds(condition: dict, context: dict) -> bool:
             if operator == "StringEquals":
                 held = actual in allowed
             elif operator == "StringLike":
-                held = any(_match(v, actual, case=True) for v in allowed)
+                held = any(matches(actual, v) for v in allowed)
             elif operator == "Bool":
                 held = actual.lower() in [v.lower() for v in allowed]
             else:

@@ -175,9 +175,10 @@ class LocalApi:
                               query=_query_values(query), body=body if body else None, binary=binary,
                               region=self.clients.target.region, request_id=request_id,
                               source_ip=source_ip, identity=identity)
-        if len(event["body"] or "") > LAMBDA_REQUEST_LIMIT - EVENT_ENVELOPE and event_size(event) > LAMBDA_REQUEST_LIMIT:
+        if len(event["body"] or "") > LAMBDA_REQUEST_LIMIT - EVENT_ENVELOPE and (
+                size := event_size(event)) > LAMBDA_REQUEST_LIMIT:
             return gateway_answer(TOO_LARGE, request_id, function=fn.name,  # Lambda refuses the invocation
-                            error=f"the event is {event_size(event):,} bytes; Lambda accepts "
+                            error=f"the event is {size:,} bytes; Lambda accepts "
                                   f"{LAMBDA_REQUEST_LIMIT:,} (RequestEntityTooLargeException)")
         try:
             result = self._run(loaded, endpoint.function_logical_id, fn, event)
@@ -212,7 +213,8 @@ class LocalApi:
         folders, requirements = loaded.sources.get(logical_id) or loaded.sources.setdefault(logical_id, (
             [self.root / fn.source, *(self.root / d for d in loaded.cfg.shared_packages)],
             self.root / fn.source / REQUIREMENTS_FILE))
-        with self._preparing.setdefault(logical_id, threading.Lock()):  # one pip install, not one per request
+        guard = self._preparing.get(logical_id) or self._preparing.setdefault(logical_id, threading.Lock())
+        with guard:  # one check (and pip install) of a function's code at a time, not one per request
             current = (code_fingerprint(folders), local_dependencies(self.root, fn) if requirements.is_file() else None)
             prepared = loaded.prepared.get(logical_id)
             if prepared is None or prepared[0] != current:
