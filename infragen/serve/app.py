@@ -53,7 +53,6 @@ class Loaded:
 
     cfg: object
     table: RouteTable
-    template: dict
     functions: dict  # logical id → FunctionConfig
     alarms: dict[str, ErrorAlarm]  # function logical id → its Errors alarm
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -105,7 +104,7 @@ class LocalApi:
         variables = {lid: handler_variables(template, fn.name, self.clients, self._resolve)
                      for lid, fn in functions.items()
                      if any(e.function_logical_id == lid for e in table.endpoints)}
-        return Loaded(cfg, table, template, functions, error_alarms(template), variables, self._stamps(cfg))
+        return Loaded(cfg, table, functions, error_alarms(template), variables, self._stamps(cfg))
 
     def _stamps(self, cfg) -> dict[Path, float]:
         """Modification times of what the routes are read from: the config and its body schemas."""
